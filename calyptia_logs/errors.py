@@ -1,0 +1,300 @@
+"""The exceptions raised by calyptia-logs.
+
+Every failure the client can meet ends in one of these types; no aiohttp,
+asyncio or cattrs exception escapes the public API (the original is kept as
+``__cause__``). The tree::
+
+    CalyptiaError                      anything raised by this library
+    ├── InvalidIDError (ValueError)    an ID that is not a UUID; raised before any I/O
+    ├── APIConnectionError             the server could not be reached, or the connection broke
+    │   └── APITimeoutError            an attempt or the whole call ran out of time
+    ├── APIStatusError                 the server answered with a non-2xx status
+    │   ├── RedirectError              3xx, not followed (``location`` says where to)
+    │   ├── BadRequestError            400
+    │   ├── AuthenticationError        401
+    │   ├── PermissionDeniedError      403
+    │   ├── NotFoundError              404
+    │   ├── ConflictError              409
+    │   ├── RateLimitError             429 (``retry_after`` in seconds, when sent)
+    │   └── ServerError                5xx
+    ├── ResponseDecodeError            a 2xx body that is not JSON or not the expected shape
+    │   └── ResponseTooLargeError      a body over the client's ``max_response_size``
+    └── RetryBudgetExhaustedError      the client-wide retry budget is spent; fails fast
+
+Every error carries its evidence: the request's ``method`` and ``url`` (never
+its credentials) and ``attempts``, the number of attempts made. Status errors
+add ``status``, the server's ``message`` and ``detail``, a short ``body``
+excerpt and the response ``headers`` (with credentials redacted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CalyptiaError",
+    "ConflictError",
+    "InvalidIDError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RedirectError",
+    "ResponseDecodeError",
+    "ResponseTooLargeError",
+    "RetryBudgetExhaustedError",
+    "ServerError",
+    "error_for_status",
+]
+
+#: How much of a response body an exception keeps, in characters.
+BODY_EXCERPT_CHARS: Final = 500
+
+_REDACTED: Final = "<redacted>"
+_SECRET_HEADERS: Final = frozenset(
+    {"authorization", "x-project-token", "cookie", "set-cookie", "proxy-authorization"}
+)
+
+
+def excerpt(body: bytes | str, limit: int = BODY_EXCERPT_CHARS) -> str:
+    """Return the first ``limit`` characters of ``body``, decoded leniently, marked if cut."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters)"
+
+
+def redact_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """Copy ``headers`` with every credential-bearing value replaced by ``<redacted>``."""
+    if not headers:
+        return {}
+    return {
+        name: (_REDACTED if name.lower() in _SECRET_HEADERS else value)
+        for name, value in headers.items()
+    }
+
+
+class CalyptiaError(Exception):
+    """Base class of every error raised by calyptia-logs.
+
+    Attributes:
+        message: What went wrong, in words a person can act on.
+        method: The HTTP method of the request, when there was one.
+        url: The request URL (credentials are never part of it).
+        attempts: How many attempts were made before giving up.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str | None = None,
+        url: str | None = None,
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.url = url
+        self.attempts = attempts
+
+    def __str__(self) -> str:
+        where = f"{self.method} {self.url}" if self.method and self.url else self.url or ""
+        tries = f"{self.attempts} attempt{'s' if self.attempts != 1 else ''}"
+        suffix = f" [{where}, {tries}]" if where else f" [{tries}]" if self.attempts > 1 else ""
+        return f"{self.message}{suffix}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+
+class InvalidIDError(CalyptiaError, ValueError):
+    """An ID argument is not a UUID; raised before any network traffic."""
+
+
+class APIConnectionError(CalyptiaError):
+    """The server could not be reached, or the connection broke mid-exchange.
+
+    Attributes:
+        request_sent: False when the connection was never established, so the
+            request cannot have reached the server (safe to retry even a POST).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str | None = None,
+        url: str | None = None,
+        attempts: int = 1,
+        request_sent: bool = True,
+    ) -> None:
+        super().__init__(message, method=method, url=url, attempts=attempts)
+        self.request_sent = request_sent
+
+
+class APITimeoutError(APIConnectionError):
+    """An attempt exceeded the client's timeout, or the call exceeded its deadline."""
+
+
+class APIStatusError(CalyptiaError):
+    """The server answered with a status that is not a success.
+
+    Attributes:
+        status: The HTTP status code.
+        message: The server's ``error`` field, or the reason phrase when the
+            body is not a Calyptia error document (an HTML proxy page, say).
+        detail: The server's ``detail`` field, if any.
+        body: A short excerpt of the response body.
+        headers: The response headers, credentials redacted.
+        error_fields: The other fields of the error document
+            (``index``, ``quotaLimit``, ``quotaRemaining``), when sent.
+        retry_after: Seconds the server asked to wait (``Retry-After``), when sent.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        detail: str | None = None,
+        body: str = "",
+        headers: Mapping[str, str] | None = None,
+        method: str | None = None,
+        url: str | None = None,
+        attempts: int = 1,
+        error_fields: Mapping[str, Any] | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, method=method, url=url, attempts=attempts)
+        self.status = status
+        self.retry_after = retry_after
+        self.detail = detail
+        self.body = body
+        self.headers = redact_headers(headers)
+        self.error_fields = dict(error_fields or {})
+
+    def __str__(self) -> str:
+        detail = f" ({self.detail})" if self.detail else ""
+        base = f"{self.status} {self.message}{detail}"
+        where = f"{self.method} {self.url}, " if self.method and self.url else ""
+        tries = f"{self.attempts} attempt{'s' if self.attempts != 1 else ''}"
+        return f"{base} [{where}{tries}]"
+
+
+class RedirectError(APIStatusError):
+    """A 3xx answer; redirects are not followed unless the client allows them.
+
+    Attributes:
+        location: The ``Location`` the server pointed to, if any.
+    """
+
+    @property
+    def location(self) -> str | None:
+        """The ``Location`` header of the redirect, if sent."""
+        for name, value in self.headers.items():
+            if name.lower() == "location":
+                return value
+        return None
+
+
+class BadRequestError(APIStatusError):
+    """400: the request was malformed (an invalid ID or cursor, a bad field)."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the token is missing, invalid or expired."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the token is valid but may not access this resource."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such pipeline log (or pipeline)."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the resource's current state."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests; ``retry_after`` says how long the server asked to wait."""
+
+
+class ServerError(APIStatusError):
+    """5xx: the server (or a proxy in front of it) failed."""
+
+
+class ResponseDecodeError(CalyptiaError):
+    """A success response whose body is not valid JSON or not the expected shape.
+
+    Attributes:
+        status: The HTTP status of the response.
+        body: A short excerpt of the body.
+        content_type: The response's ``Content-Type``, if any.
+        syntax_error: True when the body is not JSON at all (possibly
+            truncated in transit), False when it is JSON of the wrong shape.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        body: str = "",
+        content_type: str | None = None,
+        syntax_error: bool = False,
+        method: str | None = None,
+        url: str | None = None,
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(message, method=method, url=url, attempts=attempts)
+        self.status = status
+        self.body = body
+        self.content_type = content_type
+        self.syntax_error = syntax_error
+
+
+class ResponseTooLargeError(ResponseDecodeError):
+    """The (decompressed) response body exceeded the client's ``max_response_size``."""
+
+
+class RetryBudgetExhaustedError(CalyptiaError):
+    """The client-wide retry budget is spent, so this call failed fast instead of retrying.
+
+    The error that would have been retried is kept as ``__cause__`` and as
+    ``last_error``. The budget refills as calls succeed.
+    """
+
+    def __init__(self, message: str, *, last_error: CalyptiaError, attempts: int) -> None:
+        super().__init__(
+            message, method=last_error.method, url=last_error.url, attempts=attempts
+        )
+        self.last_error = last_error
+
+
+_BY_STATUS: Final[dict[int, type[APIStatusError]]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitError,
+}
+
+
+def error_for_status(status: int) -> type[APIStatusError]:
+    """Return the exception class for an HTTP error ``status``."""
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    if 300 <= status < 400:
+        return RedirectError
+    if status >= 500:
+        return ServerError
+    return APIStatusError

@@ -1,0 +1,134 @@
+"""The client: the root of the resource tree, and the owner of the transport."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Self
+
+import aiohttp
+
+from calyptia_logs.resources.pipeline_logs import PipelineLogs
+from calyptia_logs.retry import OnRetry, RetryBudget, RetryPolicy
+from calyptia_logs.transport import (
+    DEFAULT_MAX_RESPONSE_SIZE,
+    DEFAULT_TIMEOUT,
+    Transport,
+    check_base_url,
+    resolve_credentials,
+    user_agent,
+)
+
+__all__ = ["CalyptiaClient"]
+
+
+class CalyptiaClient:
+    """An asyncio client for the Calyptia Cloud API's pipeline logs.
+
+    Use it as an async context manager, or call :meth:`close` when done.
+    With no arguments it reads ``CALYPTIA_CLOUD_TOKEN`` (or
+    ``CALYPTIA_PROJECT_TOKEN``) and ``CALYPTIA_CLOUD_URL`` from the
+    environment; explicit arguments win.
+
+    Args:
+        token: A user token, sent as ``Authorization: Bearer <token>``.
+        project_token: A project token, sent as ``X-Project-Token``.
+        base_url: The API root (default ``https://cloud-api.calyptia.com``).
+        timeout: Seconds one attempt may take, or an ``aiohttp.ClientTimeout``.
+        deadline: Seconds a whole call may take, all retries included (default: no limit).
+        retry: The :class:`~calyptia_logs.RetryPolicy` (default: 3 attempts, jittered backoff).
+        retry_budget: The client-wide :class:`~calyptia_logs.RetryBudget` against retry storms.
+        session: Your own ``aiohttp.ClientSession``; the client then never closes it.
+        connector_limit: Connections the client's own session may open at once.
+        trace_configs: aiohttp ``TraceConfig`` objects (e.g. OpenTelemetry instrumentation).
+        max_response_size: The largest decompressed response body accepted, in bytes.
+        allow_insecure_http: Allow plain ``http://`` to a host that is not loopback.
+        on_retry: Called with a :class:`~calyptia_logs.RetryDetails` before every retry.
+
+    Raises:
+        ValueError: No credentials, both kinds, a malformed token, or a bad ``base_url``.
+
+    Example:
+        >>> async def main():  # doctest: +SKIP
+        ...     async with CalyptiaClient(token="...") as client:
+        ...         log = await client.pipeline_logs.get("4b5e8a1c-...")
+    """
+
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        project_token: str | None = None,
+        base_url: str | None = None,
+        timeout: float | aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+        deadline: float | None = None,
+        retry: RetryPolicy | None = None,
+        retry_budget: RetryBudget | None = None,
+        session: aiohttp.ClientSession | None = None,
+        connector_limit: int = 100,
+        trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        allow_insecure_http: bool = False,
+        on_retry: OnRetry | None = None,
+    ) -> None:
+        from calyptia_logs import __version__  # noqa: PLC0415 - the package imports us first
+
+        self._transport = Transport(
+            base_url=check_base_url(base_url, allow_insecure_http=allow_insecure_http),
+            credentials=resolve_credentials(token, project_token),
+            user_agent=user_agent(__version__),
+            timeout=timeout,
+            deadline=deadline,
+            retry=retry,
+            retry_budget=retry_budget,
+            session=session,
+            connector_limit=connector_limit,
+            trace_configs=trace_configs,
+            max_response_size=max_response_size,
+            on_retry=on_retry,
+        )
+        self.pipeline_logs = PipelineLogs(self._transport)
+
+    @property
+    def base_url(self) -> str:
+        """The API root this client talks to."""
+        return self._transport.base_url
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry policy in force."""
+        return self._transport.retry
+
+    @property
+    def retry_budget(self) -> RetryBudget:
+        """The client-wide retry budget (its ``available`` tokens show how it stands)."""
+        return self._transport.retry_budget
+
+    @property
+    def transport(self) -> Transport:
+        """The transport (for instrumentation and tests; resources are the API)."""
+        return self._transport
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._transport.closed
+
+    async def close(self) -> None:
+        """Close the HTTP session, if the client created it. Safe to call twice."""
+        await self._transport.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        creds = self._transport.credentials
+        return f"CalyptiaClient(base_url={self.base_url!r}, auth={creds.kind}, token=<redacted>)"

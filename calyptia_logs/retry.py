@@ -1,0 +1,387 @@
+"""Retries: what is retryable, how long to wait, and a client-wide budget against retry storms.
+
+:class:`RetryPolicy` is a frozen value handed to the client. The first attempt
+of every call runs with no retry machinery at all (the success path stays
+cheap); only after a retryable failure does the call enter a tenacity loop,
+configured with explicit stop, wait, retry and ``reraise=True`` (tenacity's
+defaults retry forever and wrap errors in ``RetryError``).
+
+What is retried, by default:
+
+* connection errors and timeouts, and the statuses 408, 429, 500, 502, 503, 504;
+* for GET, PATCH and DELETE (idempotent on this API);
+* for POST (create) only when the request cannot have reached the server (the
+  connection was never established) or on 429/503 with ``Retry-After``,
+  because a create that reached the server may have created a log request.
+
+The wait is exponential backoff with full jitter (0.5 s doubling up to 8 s),
+or the server's ``Retry-After`` when sent; a ``Retry-After`` over
+``max_retry_after`` is not waited out: the error is raised at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from email.utils import parsedate_to_datetime
+from typing import Final, Generic, TypeVar
+
+import attrs
+import tenacity
+
+from calyptia_logs.errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    CalyptiaError,
+    ResponseDecodeError,
+    ResponseTooLargeError,
+    RetryBudgetExhaustedError,
+)
+
+__all__ = [
+    "DEFAULT_RETRY_STATUSES",
+    "RetryBudget",
+    "RetryDetails",
+    "RetryPolicy",
+    "no_sleep",
+    "parse_retry_after",
+]
+
+T = TypeVar("T")
+logger: Final = logging.getLogger("calyptia_logs")
+
+#: The statuses retried by default: timeouts, rate limits and transient server faults.
+DEFAULT_RETRY_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
+_IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+_RETRY_AFTER_ON_POST: Final = frozenset({429, 503})
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+async def no_sleep(_seconds: float) -> None:
+    """A sleep that does not wait; pass it as ``RetryPolicy(sleep=no_sleep)`` in tests."""
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Parse a ``Retry-After`` header: delay-seconds or an HTTP date. ``None`` if absent or bad.
+
+    Args:
+        value: The header value.
+        now: The current POSIX time, for HTTP dates (defaults to the clock).
+    """
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT
+        return None
+    if now is None:
+        import time  # noqa: PLC0415 - only on this rare path
+
+        now = time.time()
+    return max(0.0, when.timestamp() - now)
+
+
+@attrs.frozen(kw_only=True)
+class RetryDetails:
+    """What is known about a retry that is about to happen; handed to ``on_retry`` hooks.
+
+    Attributes:
+        method: The HTTP method.
+        path: The request path (no query string, no credentials).
+        attempt: The attempt that just failed (1-based).
+        max_attempts: The policy's limit.
+        wait: Seconds until the next attempt.
+        reason: Why it is retried, in words.
+        error: The error of the failed attempt.
+    """
+
+    method: str
+    path: str
+    attempt: int
+    max_attempts: int
+    wait: float
+    reason: str
+    error: CalyptiaError
+
+
+OnRetry = Callable[[RetryDetails], None]
+
+
+class RetryBudget:
+    """A client-wide token bucket that stops retry storms (the AWS SDK "standard" mode).
+
+    Every retry spends ``retry_cost`` tokens (``timeout_cost`` after a timeout);
+    every success refunds what its call spent, or ``success_refund`` when it
+    needed no retry. With the bucket empty, retryable failures are raised at
+    once as :class:`~calyptia_logs.errors.RetryBudgetExhaustedError` instead
+    of adding load to a server that is already failing.
+
+    Args:
+        capacity: The bucket size, and its starting level.
+        retry_cost: Tokens one retry spends.
+        timeout_cost: Tokens one retry after a timeout spends.
+        success_refund: Tokens a success without retries gives back.
+    """
+
+    def __init__(
+        self,
+        capacity: float = 500,
+        *,
+        retry_cost: float = 5,
+        timeout_cost: float = 10,
+        success_refund: float = 1,
+    ) -> None:
+        if capacity < 0 or retry_cost < 0 or timeout_cost < 0 or success_refund < 0:
+            msg = "retry budget amounts must not be negative"
+            raise ValueError(msg)
+        self.capacity = capacity
+        self.available = capacity
+        self.retry_cost = retry_cost
+        self.timeout_cost = timeout_cost
+        self.success_refund = success_refund
+        self.retries_granted = 0
+        self.retries_refused = 0
+
+    @classmethod
+    def unlimited(cls) -> RetryBudget:
+        """A budget that never runs out (retries are then bounded only by the policy)."""
+        return cls(float("inf"), retry_cost=0, timeout_cost=0, success_refund=0)
+
+    def cost_of(self, error: CalyptiaError) -> float:
+        """Tokens a retry after ``error`` costs."""
+        return self.timeout_cost if isinstance(error, APITimeoutError) else self.retry_cost
+
+    def try_acquire(self, cost: float) -> bool:
+        """Spend ``cost`` tokens if there are that many; say whether the retry may go ahead."""
+        if cost > self.available:
+            self.retries_refused += 1
+            return False
+        self.available -= cost
+        self.retries_granted += 1
+        return True
+
+    def refund(self, amount: float) -> None:
+        """Give back ``amount`` tokens, up to the capacity."""
+        self.available = min(self.capacity, self.available + amount)
+
+    def __repr__(self) -> str:
+        return f"RetryBudget(available={self.available:g}, capacity={self.capacity:g})"
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """How the client retries a failed call. Frozen: share one freely.
+
+    Args:
+        max_attempts: Attempts in total, the first included; 1 disables retries.
+        backoff_initial: The first backoff ceiling, in seconds (full jitter below it).
+        backoff_max: The largest backoff ceiling, in seconds.
+        retry_statuses: The HTTP statuses worth another attempt.
+        max_retry_after: The longest ``Retry-After`` waited out; longer demands are raised.
+        sleep: The coroutine function that waits; inject :func:`no_sleep` in tests.
+
+    Example:
+        >>> RetryPolicy(max_attempts=5, backoff_max=2.0).max_attempts
+        5
+    """
+
+    max_attempts: int = attrs.field(default=3, validator=attrs.validators.ge(1))
+    backoff_initial: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
+    backoff_max: float = attrs.field(default=8.0, validator=attrs.validators.ge(0))
+    retry_statuses: frozenset[int] = attrs.field(
+        default=DEFAULT_RETRY_STATUSES, converter=frozenset
+    )
+    max_retry_after: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
+    sleep: Sleep = attrs.field(default=asyncio.sleep, eq=False, repr=False)
+
+    @classmethod
+    def disabled(cls) -> RetryPolicy:
+        """A policy that makes exactly one attempt."""
+        return cls(max_attempts=1)
+
+    def retry_reason(  # noqa: PLR0911 - one return per rule reads best here
+        self, error: BaseException, method: str
+    ) -> str | None:
+        """Say why ``error`` is worth another attempt of a ``method`` request, or ``None``.
+
+        This is the whole retry predicate: pure, and the same for every call.
+        """
+        idempotent = method in _IDEMPOTENT
+        if isinstance(error, APIConnectionError):
+            if idempotent or not error.request_sent:
+                return "timeout" if isinstance(error, APITimeoutError) else "connection error"
+            return None
+        if isinstance(error, APIStatusError):
+            if error.status not in self.retry_statuses:
+                return None
+            if error.retry_after is not None and error.retry_after > self.max_retry_after:
+                return None  # not waited out: the caller hears about it now
+            if not idempotent and not (
+                error.status in _RETRY_AFTER_ON_POST and error.retry_after is not None
+            ):
+                return None
+            return f"HTTP {error.status}"
+        if (
+            isinstance(error, ResponseDecodeError)
+            and error.syntax_error
+            and idempotent
+            and not isinstance(error, ResponseTooLargeError)
+        ):
+            return "body is not valid JSON (truncated?)"
+        return None
+
+    def _backoff(self) -> tenacity.wait.wait_base:
+        return tenacity.wait_random_exponential(
+            multiplier=self.backoff_initial, max=self.backoff_max
+        )
+
+    async def call(
+        self,
+        attempt: Callable[[], Awaitable[T]],
+        *,
+        method: str,
+        path: str,
+        budget: RetryBudget | None = None,
+        on_retry: OnRetry | None = None,
+    ) -> T:
+        """Run ``attempt`` under this policy.
+
+        The first attempt runs bare; a retryable failure hands the call to a
+        tenacity loop that replays that failure as its own first attempt, so
+        counts and waits are the same as if tenacity had run it.
+
+        Raises:
+            CalyptiaError: The last attempt's error, with ``attempts`` set, or
+                RetryBudgetExhaustedError when the budget refused a retry.
+        """
+        try:
+            result = await attempt()
+        except CalyptiaError as error:
+            first = error
+        else:
+            if budget is not None:
+                budget.refund(budget.success_refund)
+            return result
+        if self.max_attempts == 1 or self.retry_reason(first, method) is None:
+            raise first
+        return await _RetryRun(
+            policy=self, attempt=attempt, method=method, path=path, budget=budget, on_retry=on_retry
+        ).run(first)
+
+
+class _RetryRun(Generic[T]):
+    """The slow path of one call: a tenacity loop, budget accounting and logging."""
+
+    def __init__(
+        self,
+        *,
+        policy: RetryPolicy,
+        attempt: Callable[[], Awaitable[T]],
+        method: str,
+        path: str,
+        budget: RetryBudget | None,
+        on_retry: OnRetry | None,
+    ) -> None:
+        self.policy = policy
+        self.attempt = attempt
+        self.method = method
+        self.path = path
+        self.budget = budget
+        self.on_retry = on_retry
+        self.spent = 0.0
+        self.attempts = 0
+        self.backoff = policy._backoff()
+
+    async def run(self, first: CalyptiaError) -> T:
+        replay: CalyptiaError | None = first
+        first.attempts = self.attempts = 1
+
+        async def next_attempt() -> T:
+            nonlocal replay
+            if replay is not None:
+                error, replay = replay, None
+                raise error
+            self.attempts += 1
+            try:
+                return await self.attempt()
+            except CalyptiaError as error:
+                error.attempts = self.attempts
+                raise
+
+        retrying = tenacity.AsyncRetrying(
+            stop=tenacity.stop_after_attempt(self.policy.max_attempts),
+            wait=self._wait,
+            retry=tenacity.retry_if_exception(self._should_retry),
+            before_sleep=self._before_sleep,
+            sleep=self.policy.sleep,
+            reraise=True,
+        )
+        result: T = await retrying(next_attempt)
+        if self.budget is not None:
+            self.budget.refund(self.spent or self.budget.success_refund)
+        return result
+
+    def _should_retry(self, error: BaseException) -> bool:
+        return self.policy.retry_reason(error, self.method) is not None
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            return float(retry_after)
+        return float(self.backoff(state))
+
+    def _before_sleep(self, state: tenacity.RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        assert isinstance(error, CalyptiaError)  # noqa: S101 - _should_retry admitted only these
+        reason = self.policy.retry_reason(error, self.method) or "retryable"
+        wait = state.next_action.sleep if state.next_action else 0.0
+        if self.budget is not None:
+            cost = self.budget.cost_of(error)
+            if not self.budget.try_acquire(cost):
+                msg = (
+                    f"retry budget exhausted ({self.budget.available:g} of "
+                    f"{self.budget.capacity:g} tokens left, a retry costs {cost:g}): "
+                    f"not retrying after {reason}; the budget refills as calls succeed. "
+                    f"Last error: {error}"
+                )
+                raise RetryBudgetExhaustedError(
+                    msg, last_error=error, attempts=state.attempt_number
+                ) from error
+            self.spent += cost
+        logger.info(
+            "retrying %s %s in %.2fs (attempt %d of %d failed: %s)",
+            self.method,
+            self.path,
+            wait,
+            state.attempt_number,
+            self.policy.max_attempts,
+            reason,
+            extra={
+                "calyptia_method": self.method,
+                "calyptia_path": self.path,
+                "calyptia_attempt": state.attempt_number,
+                "calyptia_reason": reason,
+                "calyptia_status": getattr(error, "status", None),
+            },
+        )
+        if self.on_retry is not None:
+            self.on_retry(
+                RetryDetails(
+                    method=self.method,
+                    path=self.path,
+                    attempt=state.attempt_number,
+                    max_attempts=self.policy.max_attempts,
+                    wait=wait,
+                    reason=reason,
+                    error=error,
+                )
+            )

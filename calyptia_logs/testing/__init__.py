@@ -1,0 +1,1 @@
+"""Testing helpers: an embedded fake of the Calyptia Cloud API."""

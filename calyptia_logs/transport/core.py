@@ -1,0 +1,277 @@
+"""The pure core of the transport: requests in, responses out, no I/O.
+
+Everything here works on plain values (status, headers, bytes), so it is
+tested without an event loop or a socket: configuration checks, headers,
+mapping an error response to an exception, decoding a success, and finding
+the next page's cursor in a body field or an RFC 8288 ``Link`` header.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any, Final, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+import attrs
+import orjson
+
+from calyptia_logs import converter
+from calyptia_logs.errors import APIStatusError, ResponseDecodeError, error_for_status, excerpt
+from calyptia_logs.retry import parse_retry_after
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "Credentials",
+    "RawResponse",
+    "build_headers",
+    "check_base_url",
+    "cursor_from_link",
+    "decode_success",
+    "error_from_response",
+    "resolve_credentials",
+    "user_agent",
+]
+
+T = TypeVar("T")
+
+DEFAULT_BASE_URL: Final = "https://cloud-api.calyptia.com"
+ENV_TOKEN: Final = "CALYPTIA_CLOUD_TOKEN"  # noqa: S105 - a variable name, not a secret
+ENV_PROJECT_TOKEN: Final = "CALYPTIA_PROJECT_TOKEN"  # noqa: S105
+ENV_URL: Final = "CALYPTIA_CLOUD_URL"
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
+_LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+@attrs.frozen(repr=False)
+class Credentials:
+    """A token and the header that carries it. Its repr never shows the token."""
+
+    header: str
+    token: str = attrs.field(repr=False)
+
+    @property
+    def kind(self) -> str:
+        """``"user token"`` or ``"project token"``."""
+        return "project token" if self.header == "X-Project-Token" else "user token"
+
+    def headers(self) -> dict[str, str]:
+        """The header to send."""
+        if self.header == "Authorization":
+            return {"Authorization": f"Bearer {self.token}"}
+        return {self.header: self.token}
+
+    def __repr__(self) -> str:
+        return f"Credentials({self.kind}, token=<redacted>)"
+
+
+def _check_token(token: str, what: str) -> str:
+    token = token.strip()
+    if not token:
+        msg = f"the {what} is empty"
+        raise ValueError(msg)
+    if _CONTROL.search(token):
+        # A CR/LF in a header value would let a token inject headers.
+        msg = f"the {what} contains control characters (a stray newline?)"
+        raise ValueError(msg)
+    return token
+
+
+def resolve_credentials(
+    token: str | None,
+    project_token: str | None,
+    environ: Mapping[str, str] | None = None,
+) -> Credentials:
+    """Pick the credentials: explicit arguments win over the environment.
+
+    Args:
+        token: A user token, sent as ``Authorization: Bearer``.
+        project_token: A project token, sent as ``X-Project-Token``.
+        environ: Where to look for ``CALYPTIA_CLOUD_TOKEN`` / ``CALYPTIA_PROJECT_TOKEN``.
+
+    Raises:
+        ValueError: Both or neither were given, or a token is malformed.
+    """
+    if token is not None and project_token is not None:
+        msg = "pass either token= (user token) or project_token=, not both"
+        raise ValueError(msg)
+    if token is not None:
+        return Credentials("Authorization", _check_token(token, "token"))
+    if project_token is not None:
+        return Credentials("X-Project-Token", _check_token(project_token, "project token"))
+    env = os.environ if environ is None else environ
+    env_token, env_project = env.get(ENV_TOKEN), env.get(ENV_PROJECT_TOKEN)
+    if env_token and env_project:
+        msg = f"both {ENV_TOKEN} and {ENV_PROJECT_TOKEN} are set; unset one, or pass a token"
+        raise ValueError(msg)
+    if env_project:
+        return Credentials("X-Project-Token", _check_token(env_project, ENV_PROJECT_TOKEN))
+    if env_token:
+        return Credentials("Authorization", _check_token(env_token, ENV_TOKEN))
+    msg = (
+        f"no credentials: pass token= (or project_token=), or set {ENV_TOKEN} "
+        f"(or {ENV_PROJECT_TOKEN}) in the environment"
+    )
+    raise ValueError(msg)
+
+
+def check_base_url(
+    base_url: str | None,
+    *,
+    allow_insecure_http: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> str:
+    """Validate the base URL (argument, else ``CALYPTIA_CLOUD_URL``, else the default).
+
+    Returns:
+        The URL without a trailing ``/``.
+
+    Raises:
+        ValueError: Not http(s), no host, a query or fragment, or plain http to a
+            non-loopback host without ``allow_insecure_http`` (the token would
+            cross the network in clear).
+    """
+    env = os.environ if environ is None else environ
+    url = (base_url or env.get(ENV_URL) or DEFAULT_BASE_URL).strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        msg = f"base_url must be an http(s) URL with a host, got {url!r}"
+        raise ValueError(msg)
+    if parts.query or parts.fragment or parts.username or parts.password:
+        msg = f"base_url must not carry a query, fragment or user info, got {url!r}"
+        raise ValueError(msg)
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK and not allow_insecure_http:
+        msg = (
+            f"refusing to send credentials over plain http to {parts.hostname}; "
+            "use https, or pass allow_insecure_http=True if you really mean it"
+        )
+        raise ValueError(msg)
+    return url
+
+
+def user_agent(version: str) -> str:
+    """The User-Agent: ``calyptia-logs/<version> python/<x.y> aiohttp/<v>``."""
+    import aiohttp  # noqa: PLC0415 - only its version is needed, and it is imported anyway
+
+    py = ".".join(platform.python_version_tuple()[:2])
+    return f"calyptia-logs/{version} python/{py} aiohttp/{aiohttp.__version__}"
+
+
+def build_headers(credentials: Credentials, agent: str) -> dict[str, str]:
+    """The headers every request carries; built once per client."""
+    return {"User-Agent": agent, "Accept": "application/json", **credentials.headers()}
+
+
+@attrs.frozen
+class RawResponse:
+    """What came back: status, headers and the whole body, for the pure decoders."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    method: str
+    url: str
+
+    @property
+    def content_type(self) -> str | None:
+        """The ``Content-Type`` header, if sent."""
+        return self.headers.get("Content-Type")
+
+
+def _error_document(body: bytes) -> dict[str, Any] | None:
+    """The API's ``{"error": ..., "detail": ...}`` document, or ``None`` for anything else."""
+    if not body:
+        return None
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if isinstance(data, dict) and isinstance(data.get("error"), str):
+        return data
+    return None
+
+
+def error_from_response(response: RawResponse, *, attempts: int = 1) -> APIStatusError:
+    """Map a non-2xx response to the matching :class:`APIStatusError` subclass.
+
+    The server's ``error`` and ``detail`` fields become ``message`` and
+    ``detail``; an HTML page or empty body from a proxy gets the reason
+    phrase and keeps a short excerpt of what was sent.
+    """
+    status = response.status
+    doc = _error_document(response.body)
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Unknown Status"
+    if doc is not None:
+        message = doc["error"]
+        detail = doc.get("detail") if isinstance(doc.get("detail"), str) else None
+        extra = {k: v for k, v in doc.items() if k not in ("error", "detail")}
+    else:
+        kind = response.content_type or "no content type"
+        message = reason
+        detail = (
+            f"the body is not a Calyptia error document ({kind}, {len(response.body)} bytes)"
+            if response.body
+            else "empty body"
+        )
+        extra = {}
+    cls = error_for_status(status)
+    if 300 <= status < 400:
+        location = response.headers.get("Location")
+        message = f"{reason}: redirect to {location or 'an unnamed location'} not followed"
+    return cls(
+        message,
+        status=status,
+        detail=detail,
+        body=excerpt(response.body),
+        headers=response.headers,
+        method=response.method,
+        url=response.url,
+        attempts=attempts,
+        error_fields=extra,
+        retry_after=parse_retry_after(response.headers.get("Retry-After")),
+    )
+
+
+def decode_success(response: RawResponse, cls: type[T]) -> T:
+    """Decode a response into ``cls``, or raise the error it stands for.
+
+    Raises:
+        APIStatusError: The status is not 2xx.
+        ResponseDecodeError: The body is not JSON of the expected shape.
+    """
+    if not 200 <= response.status < 300:
+        raise error_from_response(response)
+    try:
+        return converter.decode(
+            response.body, cls, status=response.status, content_type=response.content_type
+        )
+    except ResponseDecodeError as exc:
+        # The converter knows nothing of requests; add where the body came from.
+        exc.method, exc.url = response.method, response.url
+        raise
+
+
+_LINK: Final = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]*)*)")
+_REL_NEXT: Final = re.compile(r"""rel\s*=\s*"?([^";]*)"?""", re.IGNORECASE)
+
+
+def cursor_from_link(link: str | None, cursor_param: str = "before") -> str | None:
+    """Read the next page's cursor from an RFC 8288 ``Link: <...?before=X>; rel="next"`` header.
+
+    Returns:
+        The value of ``cursor_param`` in the ``rel="next"`` target, or ``None``.
+    """
+    if not link:
+        return None
+    for target, params in _LINK.findall(link):
+        rel = _REL_NEXT.search(params)
+        if rel and "next" in rel.group(1).split():
+            values = parse_qs(urlsplit(target).query).get(cursor_param)
+            return values[0] if values else None
+    return None

@@ -1,0 +1,325 @@
+"""The aiohttp side of the transport: one session, one attempt, errors translated.
+
+:class:`Transport` is the only code in the library that talks to aiohttp.
+Resources call :meth:`Transport.request` and :meth:`Transport.paginate` with
+a path and the type they expect back; the transport adds the base URL and
+headers, runs each attempt under the retry policy, reads the body inside the
+retried scope (a body cut short is retried like a reset), and turns every
+aiohttp or asyncio failure into a :mod:`calyptia_logs.errors` exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import Any, Final, TypeVar
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from calyptia_logs import converter
+from calyptia_logs.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    CalyptiaError,
+    ResponseTooLargeError,
+)
+from calyptia_logs.retry import OnRetry, RetryBudget, RetryPolicy
+from calyptia_logs.transport.core import (
+    Credentials,
+    RawResponse,
+    build_headers,
+    cursor_from_link,
+    decode_success,
+    error_from_response,
+)
+
+__all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "DEFAULT_TIMEOUT", "Transport"]
+
+T = TypeVar("T")
+logger: Final = logging.getLogger("calyptia_logs")
+
+#: Seconds one attempt may take, connect to last byte.
+DEFAULT_TIMEOUT: Final = 30.0
+#: The largest (decompressed) response body accepted, in bytes.
+DEFAULT_MAX_RESPONSE_SIZE: Final = 256 * 1024 * 1024
+_REQUEST_ID_HEADERS: Final = ("X-Request-Id", "X-Amzn-Trace-Id", "Request-Id")
+
+
+class Transport:
+    """Sends requests to the API with auth, timeouts, retries and error mapping.
+
+    Args:
+        base_url: The API root, already validated, no trailing ``/``.
+        credentials: The token and its header.
+        user_agent: The User-Agent header value.
+        timeout: Seconds per attempt, or an ``aiohttp.ClientTimeout``.
+        deadline: Seconds for a whole call, all attempts and waits included; ``None``: no limit.
+        retry: The retry policy.
+        retry_budget: The client-wide retry budget.
+        session: A caller's own session (then never closed here); else one is
+            created on first use inside the running loop.
+        connector_limit: Connections the created session may open at once.
+        trace_configs: aiohttp trace configs for the created session (OpenTelemetry etc.).
+        max_response_size: The largest decompressed body accepted, in bytes.
+        on_retry: Called with :class:`~calyptia_logs.retry.RetryDetails` before each retry.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        credentials: Credentials,
+        user_agent: str,
+        timeout: float | aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+        deadline: float | None = None,
+        retry: RetryPolicy | None = None,
+        retry_budget: RetryBudget | None = None,
+        session: aiohttp.ClientSession | None = None,
+        connector_limit: int = 100,
+        trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        on_retry: OnRetry | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.credentials = credentials
+        self.retry = retry or RetryPolicy()
+        self.retry_budget = retry_budget if retry_budget is not None else RetryBudget()
+        self.deadline = deadline
+        self.max_response_size = max_response_size
+        self.on_retry = on_retry
+        self._timeout = (
+            timeout
+            if isinstance(timeout, aiohttp.ClientTimeout)
+            else aiohttp.ClientTimeout(total=timeout)
+        )
+        self._headers = build_headers(credentials, user_agent)
+        self._json_headers = {**self._headers, "Content-Type": "application/json"}
+        self._session = session
+        self._owns_session = session is None
+        self._connector_limit = connector_limit
+        self._trace_configs = list(trace_configs or ())
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"Transport(base_url={self.base_url!r}, credentials={self.credentials!r})"
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    @property
+    def session(self) -> aiohttp.ClientSession | None:
+        """The session in use, if one was given or has been created yet."""
+        return self._session
+
+    def _open_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            msg = "this client is closed; create a new CalyptiaClient"
+            raise CalyptiaError(msg)
+        # Created here, inside the running loop, never at construction.
+        connector = aiohttp.TCPConnector(limit=self._connector_limit)
+        self._session = aiohttp.ClientSession(
+            connector=connector, trace_configs=self._trace_configs or None
+        )
+        return self._session
+
+    async def close(self) -> None:
+        """Close the session if this transport created it; a caller's own session stays open."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None and self._owns_session and not session.closed:
+            await session.close()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        cls: type[T],
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+    ) -> T:
+        """Send one API call (with retries) and decode its answer into ``cls``.
+
+        Args:
+            method: The HTTP method.
+            path: The path under the base URL, starting with ``/``.
+            cls: The model the success body decodes to.
+            params: Query parameters.
+            json: A model or plain data to send as the JSON body.
+
+        Raises:
+            CalyptiaError: Any failure, as the matching subclass.
+        """
+        response = await self._call(method, path, params, json)
+        return decode_success(response, cls)
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        json: Any,
+    ) -> RawResponse:
+        url = self.base_url + path
+        data = None if json is None else converter.dumps(json)
+        headers = self._headers if data is None else self._json_headers
+
+        async def attempt() -> RawResponse:
+            response = await self._exchange(method, url, params, data, headers)
+            if not 200 <= response.status < 300:
+                raise error_from_response(response)  # inside the retried scope
+            return response
+
+        call = self.retry.call(
+            attempt, method=method, path=path, budget=self.retry_budget, on_retry=self.on_retry
+        )
+        if self.deadline is None:
+            return await call
+        try:
+            async with asyncio.timeout(self.deadline):
+                return await call
+        except TimeoutError as exc:
+            msg = (
+                f"the call did not complete within its deadline of {self.deadline:g}s "
+                "(all attempts and waits included)"
+            )
+            raise APITimeoutError(msg, method=method, url=url) from exc
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        data: bytes | None,
+        headers: Mapping[str, str],
+    ) -> RawResponse:
+        """One attempt: send, read the whole body, translate any transport failure."""
+        session = self._session or self._open_session()
+        started = time.perf_counter()
+        try:
+            async with session.request(
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
+            ) as resp:
+                body = await self._read_body(resp, method, url)
+                response = RawResponse(resp.status, resp.headers, body, method, url)
+        except TimeoutError as exc:
+            connect = isinstance(exc, aiohttp.ConnectionTimeoutError)
+            what = "connecting" if connect else "waiting for the response"
+            msg = f"timed out {what} (timeout {self._timeout.total}s)"
+            raise APITimeoutError(msg, method=method, url=url, request_sent=not connect) from exc
+        except aiohttp.ClientConnectorError as exc:
+            msg = f"cannot connect to {exc.host}:{exc.port}: {exc.os_error or exc}"
+            raise APIConnectionError(msg, method=method, url=url, request_sent=False) from exc
+        except aiohttp.ClientPayloadError as exc:
+            msg = f"the connection broke while reading the response body: {exc}"
+            raise APIConnectionError(msg, method=method, url=url) from exc
+        except aiohttp.ServerDisconnectedError as exc:
+            msg = "the server closed the connection without a complete response"
+            raise APIConnectionError(msg, method=method, url=url) from exc
+        except aiohttp.ClientResponseError as exc:
+            # Its repr carries request_info, whose headers hold the token: do not chain it.
+            msg = f"invalid HTTP response: {exc.message}"
+            raise APIConnectionError(msg, method=method, url=url) from None
+        except aiohttp.ClientError as exc:
+            msg = f"{type(exc).__name__}: {exc}"
+            raise APIConnectionError(msg, method=method, url=url) from exc
+        if logger.isEnabledFor(logging.DEBUG):
+            self._log_response(response, time.perf_counter() - started)
+        return response
+
+    async def _read_body(self, resp: aiohttp.ClientResponse, method: str, url: str) -> bytes:
+        """Read the body, refusing more than ``max_response_size`` decompressed bytes."""
+        limit = self.max_response_size
+        length = resp.content_length
+        if length is not None and "Content-Encoding" not in resp.headers:
+            if length > limit:
+                self._too_large(resp, method, url, length)
+            return await resp.read()
+        # Unknown or compressed length: count what decompression yields, chunk by chunk.
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in resp.content.iter_any():
+            size += len(chunk)
+            if size > limit:
+                self._too_large(resp, method, url, size)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, resp: aiohttp.ClientResponse, method: str, url: str, size: int) -> None:
+        msg = (
+            f"response body of at least {size} bytes exceeds max_response_size "
+            f"({self.max_response_size} bytes)"
+        )
+        raise ResponseTooLargeError(
+            msg,
+            status=resp.status,
+            content_type=resp.headers.get("Content-Type"),
+            method=method,
+            url=url,
+        )
+
+    def _log_response(self, response: RawResponse, elapsed: float) -> None:
+        request_id = next(
+            (response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None
+        )
+        logger.debug(
+            "%s %s -> %d in %.1f ms%s",
+            response.method,
+            urlsplit(response.url).path,
+            response.status,
+            elapsed * 1000,
+            f" (request id {request_id})" if request_id else "",
+            extra={
+                "calyptia_method": response.method,
+                "calyptia_path": urlsplit(response.url).path,
+                "calyptia_status": response.status,
+                "calyptia_elapsed": elapsed,
+                "calyptia_request_id": request_id,
+            },
+        )
+
+    async def paginate(
+        self,
+        path: str,
+        cls: type[T],
+        *,
+        cursor_of: Callable[[T], str | None],
+        params: Mapping[str, str] | None = None,
+        cursor_param: str = "before",
+    ) -> AsyncIterator[T]:
+        """Yield every page of a cursor-paginated list, following the cursor to the end.
+
+        The next cursor comes from the body (``cursor_of(page)``), or else from
+        a ``Link: <...?before=X>; rel="next"`` header; no cursor ends the walk.
+
+        Raises:
+            CalyptiaError: A page failed (after retries), or the server sent a
+                cursor it had already sent (which would loop forever).
+        """
+        query = dict(params or {})
+        seen: set[str] = set()
+        while True:
+            response = await self._call("GET", path, query, None)
+            page = decode_success(response, cls)
+            yield page
+            cursor = cursor_of(page) or cursor_from_link(
+                response.headers.get("Link"), cursor_param
+            )
+            if not cursor:
+                return
+            if cursor in seen:
+                msg = f"the server sent cursor {cursor!r} twice; stopping instead of looping"
+                raise CalyptiaError(msg, method="GET", url=self.base_url + path)
+            seen.add(cursor)
+            query[cursor_param] = cursor

@@ -1,0 +1,85 @@
+"""Shared fixtures: sample API documents, a real local server, and a strict aioresponses."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from calyptia_logs import CalyptiaClient, RetryPolicy
+from calyptia_logs.retry import no_sleep
+
+TOKEN = "test-token-4f1c"
+LOG_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+PIPELINE_ID = "9b2c0e8a-1d4f-4c5e-8f3a-6b7d2e1c0a9f"
+
+
+def log_json(**overrides: Any) -> dict[str, Any]:
+    """A PipelineLog document as the API sends it."""
+    doc = {
+        "id": LOG_ID,
+        "pipelineID": PIPELINE_ID,
+        "logs": '[0] cpu.local: [1700000000.0, {"cpu_p"=>1.5}]\n',
+        "lines": 100,
+        "status": "DONE",
+        "createdAt": "2024-05-01T10:00:00.123456789Z",
+        "updatedAt": "2024-05-01T10:00:05+02:00",
+    }
+    doc.update(overrides)
+    return doc
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@asynccontextmanager
+async def serve(app: web.Application) -> AsyncIterator[str]:
+    """Run ``app`` on 127.0.0.1 on a free port; yield its base URL."""
+    runner = web.AppRunner(app, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+def fast_retry() -> RetryPolicy:
+    """The default policy with the waiting taken out."""
+    return RetryPolicy(sleep=no_sleep)
+
+
+@pytest.fixture
+async def make_client(fast_retry: RetryPolicy) -> AsyncIterator[Callable[..., CalyptiaClient]]:
+    """Build clients that are closed after the test, with no real waiting between retries."""
+    clients: list[CalyptiaClient] = []
+
+    def make(base_url: str = "https://api.test", **kwargs: Any) -> CalyptiaClient:
+        kwargs.setdefault("token", TOKEN)
+        kwargs.setdefault("retry", fast_retry)
+        client = CalyptiaClient(base_url=base_url, **kwargs)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
+
+
+@pytest.fixture
+def mock_api() -> Iterator[Any]:
+    """A strict aioresponses; skips the test where aioresponses cannot run on this aiohttp."""
+    from tests.mocking import AIORESPONSES_SKIP, StrictAioresponses
+
+    if StrictAioresponses is None:
+        pytest.skip(AIORESPONSES_SKIP or "aioresponses unavailable")
+    with StrictAioresponses() as mocked:
+        yield mocked
