@@ -6,12 +6,15 @@ decides *how* (auth, retries, timeouts, errors, pagination).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Final
 from uuid import UUID
 
-from calyptia_logs.errors import InvalidIDError, excerpt
+from calyptia_logs.errors import APITimeoutError, CalyptiaError, InvalidIDError, excerpt
 from calyptia_logs.models import (
+    BulkResult,
     Created,
     Deleted,
     PipelineLog,
@@ -21,6 +24,7 @@ from calyptia_logs.models import (
     PipelineLogUpdate,
     Updated,
 )
+from calyptia_logs.resources.bulk import bounded_map
 
 if TYPE_CHECKING:
     from calyptia_logs.transport import Transport
@@ -29,6 +33,14 @@ __all__ = ["PipelineLogs", "as_uuid"]
 
 #: The lines a log request asks for when not told (the API's default).
 DEFAULT_LINES: Final = 100
+#: Calls in flight at once in bulk operations, unless told otherwise.
+DEFAULT_CONCURRENCY: Final = 16
+#: Seconds between polls when neither the caller nor the server says.
+DEFAULT_POLL_INTERVAL: Final = 1.0
+#: Seconds :meth:`PipelineLogs.wait_until_done` waits by default.
+DEFAULT_WAIT_TIMEOUT: Final = 60.0
+
+IDs = Iterable[str | UUID] | AsyncIterable[str | UUID]
 
 
 def as_uuid(value: str | UUID, what: str = "pipeline log ID") -> UUID:
@@ -224,6 +236,123 @@ class PipelineLogs:
         async for page in pages:
             for item in page.items:
                 yield item
+
+    async def get_many(
+        self, ids: IDs, *, concurrency: int = DEFAULT_CONCURRENCY, ordered: bool = False
+    ) -> AsyncIterator[BulkResult]:
+        """Fetch many pipeline logs concurrently; one :class:`BulkResult` per input ID.
+
+        IDs are consumed lazily and at most ``concurrency`` requests are in
+        flight, so memory stays bounded however many IDs there are. A failure
+        (an invalid ID, a 404, retries used up, the retry budget spent) is
+        reported in that item's ``error`` and never stops the others.
+        Stopping early (``break``, or cancelling the consumer) cancels the
+        requests in flight; use ``contextlib.aclosing`` to do it at once.
+
+        Args:
+            ids: Pipeline-log IDs: any iterable or async iterable.
+            concurrency: The most requests in flight at once.
+            ordered: Yield results in input order instead of as they complete.
+
+        Yields:
+            Exactly one result per input ID.
+
+        Example:
+            >>> async def fetch(client, ids):  # doctest: +SKIP
+            ...     async for result in client.pipeline_logs.get_many(ids, concurrency=32):
+            ...         if result.error:
+            ...             print(result.id, "failed:", result.error)
+        """
+
+        async def one(log_id: str | UUID) -> BulkResult:
+            try:
+                return BulkResult(id=log_id, log=await self.get(log_id))
+            except CalyptiaError as error:
+                return BulkResult(id=log_id, error=error)
+
+        async for result in bounded_map(ids, one, concurrency=concurrency, ordered=ordered):
+            yield result
+
+    async def delete_many(
+        self, ids: IDs, *, concurrency: int = DEFAULT_CONCURRENCY, ordered: bool = False
+    ) -> AsyncIterator[BulkResult]:
+        """Delete many pipeline logs concurrently; same contract as :meth:`get_many`.
+
+        Each result has ``deleted`` set on success, ``error`` on failure.
+        """
+
+        async def one(log_id: str | UUID) -> BulkResult:
+            try:
+                return BulkResult(id=log_id, deleted=await self.delete(log_id))
+            except CalyptiaError as error:
+                return BulkResult(id=log_id, error=error)
+
+        async for result in bounded_map(ids, one, concurrency=concurrency, ordered=ordered):
+            yield result
+
+    async def wait_until_done(
+        self,
+        log_id: str | UUID,
+        *,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float | None = None,
+    ) -> PipelineLog:
+        """Poll a pipeline log until the cluster has filled it (``status == DONE``).
+
+        Args:
+            log_id: The pipeline log's ID.
+            timeout: Seconds to wait in all.
+            poll_interval: Seconds between polls; by default the server's
+                ``pollingIntervalMs`` hint (read once from the pipeline's
+                list endpoint), else one second.
+
+        Returns:
+            The filled pipeline log.
+
+        Raises:
+            APITimeoutError: Still not ``DONE`` after ``timeout`` seconds.
+            CalyptiaError: A poll failed (after retries).
+        """
+        log_id = as_uuid(log_id)
+        deadline = time.monotonic() + timeout
+        interval = poll_interval
+        while True:
+            log = await self.get(log_id)
+            if log.status is PipelineLogStatus.DONE:
+                return log
+            if interval is None:
+                interval = await self._polling_hint(log.pipeline_id)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                msg = f"pipeline log {log_id} is still {log.status} after {timeout:g}s"
+                raise APITimeoutError(msg, method="GET", url=f"/v1/pipeline_logs/{log_id}")
+            await asyncio.sleep(min(interval, remaining))
+
+    async def request_logs(
+        self,
+        pipeline_id: str | UUID,
+        *,
+        lines: int = DEFAULT_LINES,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float | None = None,
+    ) -> PipelineLog:
+        """Ask for a pipeline's last ``lines`` log lines and wait until they are there.
+
+        :meth:`create` then :meth:`wait_until_done`.
+
+        Returns:
+            The filled pipeline log.
+        """
+        created = await self.create(pipeline_id, lines=lines)
+        return await self.wait_until_done(
+            created.id, timeout=timeout, poll_interval=poll_interval
+        )
+
+    async def _polling_hint(self, pipeline_id: UUID) -> float:
+        page = await self.list(pipeline_id, last=1)
+        if page.polling_interval_ms:
+            return page.polling_interval_ms / 1000
+        return DEFAULT_POLL_INTERVAL
 
     @staticmethod
     def _list_path(pipeline_id: str | UUID) -> str:

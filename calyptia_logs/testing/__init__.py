@@ -1,1 +1,38 @@
-"""Testing helpers: an embedded fake of the Calyptia Cloud API."""
+"""Test against a faithful fake of the Calyptia Cloud API instead of the real one.
+
+Like moto for AWS: :class:`FakeCalyptiaCloud` serves the pipeline-log
+endpoints from memory over real sockets, with real statuses, auth, UUID
+checks and pagination, and injects faults on cue (:class:`Fault`).
+
+Example:
+    >>> from calyptia_logs.testing import FakeCalyptiaCloud, Fault, run_fake_cloud
+    >>> fake = FakeCalyptiaCloud()
+    >>> rule = fake.inject(Fault.http_status(503, retry_after=1), times=2)
+    >>> rule.times
+    2
+
+The pytest fixtures ``fake_cloud`` and ``fake_cloud_client`` come with the
+package (see :mod:`calyptia_logs.testing.plugin`).
+"""
+
+from calyptia_logs.testing.fake import (
+    DEFAULT_TOKEN,
+    FakeCalyptiaCloud,
+    RecordedRequest,
+    fluent_bit_lines,
+)
+from calyptia_logs.testing.faults import Fault, FaultKind, FaultRule
+from calyptia_logs.testing.server import RunningFake, run_fake_cloud, serve_forever
+
+__all__ = [
+    "DEFAULT_TOKEN",
+    "FakeCalyptiaCloud",
+    "Fault",
+    "FaultKind",
+    "FaultRule",
+    "RecordedRequest",
+    "RunningFake",
+    "fluent_bit_lines",
+    "run_fake_cloud",
+    "serve_forever",
+]

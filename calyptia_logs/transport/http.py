@@ -33,12 +33,12 @@ from calyptia_logs.transport.core import (
     build_headers,
     cursor_from_link,
     decode_success,
-    error_from_response,
 )
 
 __all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "DEFAULT_TIMEOUT", "Transport"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 logger: Final = logging.getLogger("calyptia_logs")
 
 #: Seconds one attempt may take, connect to last byte.
@@ -155,8 +155,7 @@ class Transport:
         Raises:
             CalyptiaError: Any failure, as the matching subclass.
         """
-        response = await self._call(method, path, params, json)
-        return decode_success(response, cls)
+        return await self._call(method, path, params, json, lambda r: decode_success(r, cls))
 
     async def _call(
         self,
@@ -164,16 +163,16 @@ class Transport:
         path: str,
         params: Mapping[str, str] | None,
         json: Any,
-    ) -> RawResponse:
+        parse: Callable[[RawResponse], R],
+    ) -> R:
         url = self.base_url + path
         data = None if json is None else converter.dumps(json)
         headers = self._headers if data is None else self._json_headers
 
-        async def attempt() -> RawResponse:
-            response = await self._exchange(method, url, params, data, headers)
-            if not 200 <= response.status < 300:
-                raise error_from_response(response)  # inside the retried scope
-            return response
+        async def attempt() -> R:
+            # Status check and decoding happen inside the retried scope: a 503,
+            # or a body cut short in transit, is retried like a reset.
+            return parse(await self._exchange(method, url, params, data, headers))
 
         call = self.retry.call(
             attempt, method=method, path=path, budget=self.retry_budget, on_retry=self.on_retry
@@ -310,12 +309,11 @@ class Transport:
         query = dict(params or {})
         seen: set[str] = set()
         while True:
-            response = await self._call("GET", path, query, None)
-            page = decode_success(response, cls)
-            yield page
-            cursor = cursor_of(page) or cursor_from_link(
-                response.headers.get("Link"), cursor_param
+            page, link = await self._call(
+                "GET", path, query, None, lambda r: (decode_success(r, cls), r.headers.get("Link"))
             )
+            yield page
+            cursor = cursor_of(page) or cursor_from_link(link, cursor_param)
             if not cursor:
                 return
             if cursor in seen:

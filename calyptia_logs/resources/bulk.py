@@ -1,0 +1,100 @@
+"""Bounded concurrent mapping for bulk operations: lazy input, bounded memory, clean cancel.
+
+:func:`bounded_map` runs ``work(item)`` for every item of a (sync or async)
+iterable with at most ``concurrency`` calls in flight, pulling the next item
+only when a slot frees up, so memory follows ``concurrency`` and not the
+number of items. Results come out as they complete, or in input order.
+Closing or cancelling the consumer cancels the calls in flight and waits for
+them, so no task is left pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+)
+from typing import TypeVar
+
+__all__ = ["bounded_map"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+async def _items(source: Iterable[T] | AsyncIterable[T]) -> AsyncGenerator[T, None]:
+    if isinstance(source, AsyncIterable):
+        async for item in source:
+            yield item
+    else:
+        for item in source:
+            yield item
+
+
+async def bounded_map(
+    source: Iterable[T] | AsyncIterable[T],
+    work: Callable[[T], Awaitable[R]],
+    *,
+    concurrency: int,
+    ordered: bool = False,
+) -> AsyncIterator[R]:
+    """Yield ``await work(item)`` for each item, at most ``concurrency`` at a time.
+
+    ``work`` should report failures in its result rather than raise: an
+    exception from ``work`` (or from ``source``) stops the whole map, after
+    the calls in flight are cancelled.
+
+    Args:
+        source: The items; consumed lazily.
+        work: The coroutine function to run per item.
+        concurrency: The most calls in flight at once.
+        ordered: Yield in input order (a slow item then holds back later ones,
+            and at most ``concurrency`` finished results wait for it).
+
+    Yields:
+        One result per item.
+    """
+    if concurrency < 1:
+        msg = f"concurrency must be at least 1, got {concurrency}"
+        raise ValueError(msg)
+    items = _items(source)
+    running: dict[asyncio.Task[R], int] = {}
+    finished: dict[int, R] = {}
+    next_index = next_out = 0
+    exhausted = False
+    try:
+        while True:
+            # In ordered mode the window of started-but-not-yielded items is the bound.
+            while not exhausted and (next_index - next_out if ordered else len(running)) < (
+                concurrency
+            ):
+                try:
+                    item = await anext(items)
+                except StopAsyncIteration:
+                    exhausted = True
+                    break
+                running[asyncio.ensure_future(work(item))] = next_index
+                next_index += 1
+            if not running:
+                return
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                index = running.pop(task)
+                if not ordered:
+                    yield task.result()
+                else:
+                    finished[index] = task.result()
+            while next_out in finished:
+                yield finished.pop(next_out)
+                next_out += 1
+    finally:
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+        await items.aclose()

@@ -1,0 +1,418 @@
+"""FakeCalyptiaCloud: an in-memory, aiohttp.web fake of the pipeline-log endpoints.
+
+It answers with the real statuses and JSON shapes, checks tokens and UUIDs
+like the API does, paginates backward with opaque cursors, plays the cluster
+(log requests created ``NEW`` are filled and set ``DONE`` after
+``fill_delay``), injects faults on cue, and records every request it saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import collections
+import random
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+import attrs
+import orjson
+from aiohttp import web
+
+from calyptia_logs import converter
+from calyptia_logs.models import PipelineLog, PipelineLogStatus
+from calyptia_logs.testing.faults import Fault, FaultRule
+
+__all__ = ["DEFAULT_TOKEN", "FakeCalyptiaCloud", "RecordedRequest", "fluent_bit_lines"]
+
+#: The token a fake accepts when not told otherwise.
+DEFAULT_TOKEN: Final = "fake-token"  # noqa: S105 - a test credential, by design
+DEFAULT_PAGE_SIZE: Final = 50
+MAX_PAGE_SIZE: Final = 1000
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@attrs.frozen(kw_only=True)
+class RecordedRequest:
+    """A request as the fake saw it: what crossed the wire."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+
+
+def fluent_bit_lines(count: int, *, seed: int = 0, tag: str = "cpu.local") -> str:
+    """Generate ``count`` lines in Fluent Bit's stdout output format, deterministically."""
+    rng = random.Random(seed)
+    start = 1_700_000_000 + rng.randrange(10_000_000)
+    lines = []
+    for i in range(count):
+        stamp = f"{start + i}.{rng.randrange(10**9):09d}"
+        cpu = rng.uniform(0, 100)
+        lines.append(
+            f'[{i}] {tag}: [{stamp}, {{"cpu_p"=>{cpu:.2f}, "user_p"=>{cpu * 0.7:.2f}, '
+            f'"system_p"=>{cpu * 0.3:.2f}}}]'
+        )
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _error(status: int, error: str, detail: str | None = None) -> web.Response:
+    body: dict[str, Any] = {"error": error}
+    if detail is not None:
+        body["detail"] = detail
+    return _json(body, status)
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
+
+
+def _parse_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+class FakeCalyptiaCloud:
+    """An in-memory fake of the Calyptia Cloud pipeline-log API.
+
+    Args:
+        tokens: User tokens accepted as ``Authorization: Bearer``.
+        project_tokens: Project tokens accepted as ``X-Project-Token``.
+        fill_delay: Seconds before a ``NEW`` log request is filled and set ``DONE``.
+        polling_interval_ms: The ``pollingIntervalMs`` hint sent on list pages
+            (``None``: leave it out, as older servers do).
+        latency: Seconds every answer takes (so that concurrent requests
+            overlap at the server, and ``max_in_flight`` means something).
+        record_limit: How many requests to keep in :attr:`requests`.
+        seed: Seeds the generated log lines.
+
+    Example:
+        >>> fake = FakeCalyptiaCloud(tokens=["t"])
+        >>> pipeline = fake.add_pipeline()
+        >>> len(fake.seed_logs(pipeline, 3))
+        3
+    """
+
+    def __init__(
+        self,
+        *,
+        tokens: Iterable[str] = (DEFAULT_TOKEN,),
+        project_tokens: Iterable[str] = (DEFAULT_TOKEN,),
+        fill_delay: float = 0.0,
+        polling_interval_ms: int | None = 100,
+        latency: float = 0.0,
+        record_limit: int = 100_000,
+        seed: int = 0,
+    ) -> None:
+        self.tokens = set(tokens)
+        self.project_tokens = set(project_tokens)
+        self.fill_delay = fill_delay
+        self.polling_interval_ms = polling_interval_ms
+        self.latency = latency
+        self.seed = seed
+        self.logs: dict[uuid.UUID, PipelineLog] = {}
+        self.pipelines: set[uuid.UUID] = set()
+        self.rules: list[FaultRule] = []
+        self.requests: collections.deque[RecordedRequest] = collections.deque(
+            maxlen=record_limit
+        )
+        self.request_count = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._order: dict[uuid.UUID, int] = {}
+        self._sequence = 0
+        self._fill_handles: set[asyncio.TimerHandle] = set()
+
+    # --- data -----------------------------------------------------------------------------
+
+    def add_pipeline(self, pipeline_id: uuid.UUID | str | None = None) -> uuid.UUID:
+        """Register a pipeline (a new random ID when none is given) and return its ID."""
+        pid = uuid.UUID(str(pipeline_id)) if pipeline_id is not None else uuid.uuid4()
+        self.pipelines.add(pid)
+        return pid
+
+    def seed_logs(
+        self,
+        pipeline_id: uuid.UUID,
+        count: int,
+        *,
+        status: PipelineLogStatus = PipelineLogStatus.DONE,
+        lines: int = 10,
+    ) -> list[uuid.UUID]:
+        """Add ``count`` pipeline logs to a pipeline (oldest first) and return their IDs."""
+        self.pipelines.add(pipeline_id)
+        base = datetime.now(UTC) - timedelta(seconds=count)
+        ids = []
+        for i in range(count):
+            when = base + timedelta(seconds=i)
+            log_id = uuid.uuid4()
+            done = status is PipelineLogStatus.DONE
+            text = fluent_bit_lines(lines, seed=self.seed + self._sequence) if done else ""
+            self._store(
+                PipelineLog(
+                    id=log_id,
+                    pipeline_id=pipeline_id,
+                    logs=text,
+                    lines=lines,
+                    status=status,
+                    created_at=when,
+                    updated_at=when,
+                )
+            )
+            ids.append(log_id)
+        return ids
+
+    def _store(self, log: PipelineLog) -> None:
+        if log.id not in self._order:
+            self._sequence += 1
+            self._order[log.id] = self._sequence
+        self.logs[log.id] = log
+
+    def _fill(self, log_id: uuid.UUID) -> None:
+        """Play the cluster: fill a NEW log request and set it DONE."""
+        log = self.logs.get(log_id)
+        if log is None or log.status is PipelineLogStatus.DONE:
+            return
+        text = fluent_bit_lines(log.lines, seed=self.seed + self._order[log_id])
+        now = datetime.now(UTC)
+        self._store(attrs.evolve(log, logs=text, status=PipelineLogStatus.DONE, updated_at=now))
+
+    # --- faults ---------------------------------------------------------------------------
+
+    def inject(
+        self,
+        fault: Fault,
+        *,
+        times: int | None = 1,
+        method: str | None = None,
+        path: str | None = None,
+        probability: float = 1.0,
+        seed: int | None = None,
+    ) -> FaultRule:
+        """Make matching requests fail with ``fault``.
+
+        Args:
+            fault: What happens (see :class:`~calyptia_logs.testing.Fault`).
+            times: How many requests it hits (``None``: until :meth:`clear_faults`).
+            method: Only this HTTP method.
+            path: Only paths matching this regular expression.
+            probability: The chance a matching request is hit.
+            seed: Seeds the rule's random choices.
+
+        Returns:
+            The rule; its ``hits`` counts the requests it failed.
+        """
+        rule = FaultRule(
+            fault=fault, times=times, method=method, path=path, probability=probability, seed=seed
+        )
+        self.rules.append(rule)
+        return rule
+
+    def clear_faults(self) -> None:
+        """Remove every fault rule: from now on every request is answered normally."""
+        self.rules.clear()
+
+    # --- the web application --------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        """Build the ``aiohttp.web`` application that serves this fake."""
+        app = web.Application(middlewares=[self._middleware])
+        app.router.add_get("/v1/pipeline_logs/{log_id}", self._get)
+        app.router.add_patch("/v1/pipeline_logs/{log_id}", self._update)
+        app.router.add_delete("/v1/pipeline_logs/{log_id}", self._delete)
+        app.router.add_post("/v1/pipelines/{pipeline_id}/logs", self._create)
+        app.router.add_get("/v1/pipelines/{pipeline_id}/logs", self._list)
+        app.on_cleanup.append(self._cancel_fills)
+        return app
+
+    async def _cancel_fills(self, _: web.Application) -> None:
+        for handle in self._fill_handles:
+            handle.cancel()
+        self._fill_handles.clear()
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        self.request_count += 1
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            body = await request.read() if request.body_exists else b""
+            self.requests.append(
+                RecordedRequest(
+                    method=request.method,
+                    path=request.path,
+                    query=dict(request.query),
+                    headers=dict(request.headers),
+                    body=body,
+                )
+            )
+            if self.latency:
+                await asyncio.sleep(self.latency)
+            for rule in self.rules:
+                if rule.take(request.method, request.path):
+                    return await rule.fault.apply(request, self._authorized(handler))
+            return await self._authorized(handler)(request)
+        finally:
+            self.in_flight -= 1
+
+    def _authorized(self, handler: Handler) -> Handler:
+        async def check(request: web.Request) -> web.StreamResponse:
+            auth = request.headers.get("Authorization", "")
+            bearer = auth[7:] if auth[:7].lower() == "bearer " else None
+            project = request.headers.get("X-Project-Token")
+            if bearer in self.tokens or project in self.project_tokens:
+                return await handler(request)
+            return _error(401, "unauthorized", "missing or invalid token")
+
+        return check
+
+    def _find(self, request: web.Request) -> PipelineLog | web.Response:
+        log_id = _parse_uuid(request.match_info["log_id"])
+        if log_id is None:
+            return _error(400, "invalid pipeline log ID", "it must be a UUID")
+        log = self.logs.get(log_id)
+        if log is None:
+            return _error(404, "pipeline log not found")
+        return log
+
+    def _pipeline(self, request: web.Request) -> uuid.UUID | web.Response:
+        pipeline_id = _parse_uuid(request.match_info["pipeline_id"])
+        if pipeline_id is None:
+            return _error(400, "invalid pipeline ID", "it must be a UUID")
+        if pipeline_id not in self.pipelines:
+            return _error(404, "pipeline not found")
+        return pipeline_id
+
+    async def _get(self, request: web.Request) -> web.Response:
+        found = self._find(request)
+        if isinstance(found, web.Response):
+            return found
+        return _json(converter.unstructure(found))
+
+    async def _update(self, request: web.Request) -> web.Response:
+        found = self._find(request)
+        if isinstance(found, web.Response):
+            return found
+        body = await self._body(request)
+        if isinstance(body, web.Response):
+            return body
+        changes: dict[str, Any] = {}
+        logs, lines, status = body.get("logs"), body.get("lines"), body.get("status")
+        if logs is not None and not isinstance(logs, str):
+            return _error(400, "invalid pipeline log", "logs must be a string")
+        if lines is not None and (type(lines) is not int or lines < 0):
+            return _error(400, "invalid pipeline log", "lines must be a non-negative integer")
+        if status is not None and status not in ("NEW", "DONE"):
+            return _error(400, "invalid pipeline log", f"unknown status {status!r}")
+        if logs is not None:
+            changes["logs"] = logs
+        if lines is not None:
+            changes["lines"] = lines
+        if status is not None:
+            changes["status"] = PipelineLogStatus(status)
+        now = datetime.now(UTC)
+        self._store(attrs.evolve(found, updated_at=now, **changes))
+        return _json({"updatedAt": converter.format_datetime(now)})
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        found = self._find(request)
+        if isinstance(found, web.Response):
+            return found
+        del self.logs[found.id]
+        now = datetime.now(UTC)
+        return _json({"deleted": True, "deletedAt": converter.format_datetime(now)})
+
+    async def _create(self, request: web.Request) -> web.Response:
+        pipeline = self._pipeline(request)
+        if isinstance(pipeline, web.Response):
+            return pipeline
+        body = await self._body(request)
+        if isinstance(body, web.Response):
+            return body
+        lines = body.get("lines", 100)
+        if type(lines) is not int or lines < 1:
+            return _error(400, "invalid pipeline log", "lines must be a positive integer")
+        now = datetime.now(UTC)
+        log = PipelineLog(
+            id=uuid.uuid4(),
+            pipeline_id=pipeline,
+            logs=str(body.get("logs") or ""),
+            lines=lines,
+            status=PipelineLogStatus.NEW,
+            created_at=now,
+            updated_at=now,
+        )
+        self._store(log)
+        handle = asyncio.get_running_loop().call_later(self.fill_delay, self._fill, log.id)
+        self._fill_handles.add(handle)
+        return _json({"id": str(log.id), "createdAt": converter.format_datetime(now)}, 201)
+
+    async def _list(self, request: web.Request) -> web.Response:
+        pipeline = self._pipeline(request)
+        if isinstance(pipeline, web.Response):
+            return pipeline
+        query = request.query
+        try:
+            last = int(query.get("last", DEFAULT_PAGE_SIZE))
+        except ValueError:
+            return _error(400, "invalid last", "last must be an integer")
+        if not 1 <= last <= MAX_PAGE_SIZE:
+            return _error(400, "invalid last", f"last must be between 1 and {MAX_PAGE_SIZE}")
+        status = query.get("status")
+        if status is not None and status not in ("NEW", "DONE"):
+            return _error(400, "invalid status", f"unknown status {status!r}")
+        before: int | None = None
+        if "before" in query:
+            before = self._decode_cursor(query["before"])
+            if before is None:
+                return _error(400, "invalid cursor", "before must be an endCursor from this API")
+        matching = [
+            log
+            for log in self.logs.values()
+            if log.pipeline_id == pipeline and (status is None or log.status == status)
+        ]
+        matching.sort(key=lambda log: self._order[log.id], reverse=True)
+        older = [log for log in matching if before is None or self._order[log.id] < before]
+        page = older[:last]
+        more = len(older) > last
+        data: dict[str, Any] = {
+            "items": converter.unstructure(page),
+            "endCursor": self._encode_cursor(self._order[page[-1].id]) if more else None,
+            "count": len(matching),
+        }
+        if self.polling_interval_ms is not None:
+            data["pollingIntervalMs"] = self.polling_interval_ms
+        return _json(data)
+
+    @staticmethod
+    def _encode_cursor(sequence: int) -> str:
+        return base64.urlsafe_b64encode(f"seq:{sequence}".encode()).decode().rstrip("=")
+
+    @staticmethod
+    def _decode_cursor(cursor: str) -> int | None:
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return None
+        prefix, _, number = raw.partition(":")
+        if prefix != "seq" or not number.isdigit():
+            return None
+        return int(number)
+
+    @staticmethod
+    async def _body(request: web.Request) -> dict[str, Any] | web.Response:
+        try:
+            body = orjson.loads(await request.read() or b"{}")
+        except orjson.JSONDecodeError as exc:
+            return _error(400, "invalid request body", str(exc))
+        if not isinstance(body, dict):
+            return _error(400, "invalid request body", "expected a JSON object")
+        return body

@@ -1,0 +1,82 @@
+"""Run a :class:`FakeCalyptiaCloud` on a real socket: in a test, or standalone."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import attrs
+from aiohttp import web
+
+from calyptia_logs.testing.fake import FakeCalyptiaCloud
+
+__all__ = ["RunningFake", "run_fake_cloud", "serve_forever"]
+
+
+@attrs.frozen
+class RunningFake:
+    """A fake that is listening: its state, and where to reach it.
+
+    Attributes:
+        fake: The fake's state (data, fault rules, recorded requests).
+        base_url: ``http://127.0.0.1:<port>``, for ``CalyptiaClient(base_url=...)``.
+        token: A user token the fake accepts.
+    """
+
+    fake: FakeCalyptiaCloud
+    base_url: str
+    token: str
+
+    def __getattr__(self, name: str) -> Any:
+        # fake_cloud.inject(...), fake_cloud.requests, ...: reach the fake directly.
+        return getattr(self.fake, name)
+
+
+@asynccontextmanager
+async def run_fake_cloud(
+    fake: FakeCalyptiaCloud | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    **options: Any,
+) -> AsyncIterator[RunningFake]:
+    """Serve a fake on ``host`` (loopback) and a free port for the duration of the block.
+
+    Args:
+        fake: The fake to serve; a new one (built from ``options``) when ``None``.
+        host: The address to bind; keep it on loopback.
+        port: The port; 0 picks a free one.
+        **options: Passed to :class:`FakeCalyptiaCloud` when ``fake`` is ``None``.
+
+    Yields:
+        The running fake, with its ``base_url``.
+
+    Example:
+        >>> async def test_get():  # doctest: +SKIP
+        ...     async with run_fake_cloud() as cloud:
+        ...         pipeline = cloud.add_pipeline()
+        ...         (log_id,) = cloud.seed_logs(pipeline, 1)
+        ...         async with CalyptiaClient(token=cloud.token, base_url=cloud.base_url) as c:
+        ...             assert (await c.pipeline_logs.get(log_id)).id == log_id
+    """
+    fake = fake if fake is not None else FakeCalyptiaCloud(**options)
+    runner = web.AppRunner(fake.app(), shutdown_timeout=0.5, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound_host, bound_port = runner.addresses[0][:2]
+        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+        token = next(iter(sorted(fake.tokens)), "")
+        yield RunningFake(fake, f"http://{shown}:{bound_port}", token)
+    finally:
+        await runner.cleanup()
+
+
+async def serve_forever(fake: FakeCalyptiaCloud, *, host: str, port: int) -> None:
+    """Serve ``fake`` until cancelled (the ``calyptia-logs fake-server`` command)."""
+    async with run_fake_cloud(fake, host=host, port=port) as running:
+        print(f"fake Calyptia Cloud listening on {running.base_url}", flush=True)
+        await asyncio.Event().wait()
