@@ -22,7 +22,12 @@ from calyptia_logs.testing.fake import (
     fluent_bit_lines,
 )
 from calyptia_logs.testing.faults import Fault, FaultKind, FaultRule
-from calyptia_logs.testing.server import RunningFake, run_fake_cloud, serve_forever
+from calyptia_logs.testing.server import (
+    RunningFake,
+    run_fake_cloud,
+    run_fake_cloud_in_thread,
+    serve_forever,
+)
 
 __all__ = [
     "DEFAULT_TOKEN",
@@ -34,5 +39,6 @@ __all__ = [
     "RunningFake",
     "fluent_bit_lines",
     "run_fake_cloud",
+    "run_fake_cloud_in_thread",
     "serve_forever",
 ]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import attrs
@@ -12,7 +13,7 @@ from aiohttp import web
 
 from calyptia_logs.testing.fake import FakeCalyptiaCloud
 
-__all__ = ["RunningFake", "run_fake_cloud", "serve_forever"]
+__all__ = ["RunningFake", "run_fake_cloud", "run_fake_cloud_in_thread", "serve_forever"]
 
 
 @attrs.frozen
@@ -80,3 +81,57 @@ async def serve_forever(fake: FakeCalyptiaCloud, *, host: str, port: int) -> Non
     async with run_fake_cloud(fake, host=host, port=port) as running:
         print(f"fake Calyptia Cloud listening on {running.base_url}", flush=True)
         await asyncio.Event().wait()
+
+
+@contextmanager
+def run_fake_cloud_in_thread(
+    fake: FakeCalyptiaCloud | None = None, **options: Any
+) -> Iterator[RunningFake]:
+    """Serve a fake from a background thread with its own event loop.
+
+    For synchronous code under test (a CLI run through click's ``CliRunner``,
+    say) that calls ``asyncio.run`` itself. Set the fake up before the code
+    under test runs and read it after: its state is shared across threads.
+
+    Args:
+        fake: The fake to serve; a new one (built from ``options``) when ``None``.
+        **options: Passed to :func:`run_fake_cloud`.
+
+    Yields:
+        The running fake.
+    """
+    loop = asyncio.new_event_loop()
+    ready: asyncio.Future[RunningFake] = loop.create_future()
+    stop = asyncio.Event()
+
+    async def main() -> None:
+        try:
+            async with run_fake_cloud(fake, **options) as running:
+                ready.set_result(running)
+                await stop.wait()
+        except BaseException as exc:
+            if not ready.done():  # a failure to start is the caller's to see
+                ready.set_exception(exc)
+            raise
+
+    started = threading.Event()
+
+    def thread_main() -> None:
+        asyncio.set_event_loop(loop)
+        loop.call_soon(started.set)
+        loop.run_until_complete(main())
+        loop.close()
+
+    thread = threading.Thread(target=thread_main, name="fake-calyptia-cloud", daemon=True)
+    thread.start()
+    started.wait()
+    running = asyncio.run_coroutine_threadsafe(_wait(ready), loop).result(timeout=10)
+    try:
+        yield running
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=10)
+
+
+async def _wait(future: asyncio.Future[RunningFake]) -> RunningFake:
+    return await future

@@ -1,0 +1,360 @@
+"""The ``calyptia-logs`` commands, mirroring the Calyptia CLI's pipeline-log commands."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+import orjson
+
+from calyptia_logs import converter
+from calyptia_logs.cli.render import console, error_console, logs_table, print_failures
+from calyptia_logs.errors import CalyptiaError
+from calyptia_logs.models import BulkResult, PipelineLogStatus
+from calyptia_logs.resources import CalyptiaClient
+
+__all__ = ["cli"]
+
+T = TypeVar("T")
+STATUSES = click.Choice([s.value for s in PipelineLogStatus], case_sensitive=False)
+#: Exit codes: 1 an API call or a bulk item failed, 2 bad usage or configuration, 130 interrupted.
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+
+
+class Settings:
+    """The global options, and how to build a client from them."""
+
+    def __init__(
+        self,
+        *,
+        token: str | None,
+        project_token: str | None,
+        url: str | None,
+        timeout: float,
+        debug: bool,
+    ) -> None:
+        self.token = token
+        self.project_token = project_token
+        self.url = url
+        self.timeout = timeout
+        self.debug = debug
+
+    def client(self, **kwargs: Any) -> CalyptiaClient:
+        """Build a client; configuration problems exit with a one-line error."""
+        try:
+            return CalyptiaClient(
+                token=self.token,
+                project_token=self.project_token,
+                base_url=self.url,
+                timeout=self.timeout,
+                **kwargs,
+            )
+        except ValueError as exc:
+            fail(str(exc), EXIT_USAGE)
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    """Print ``error: message`` on stderr and exit with ``code``."""
+    error_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise SystemExit(code)
+
+
+def run(settings: Settings, coro: Coroutine[Any, Any, T]) -> T:
+    """Run a command's coroutine (on uvloop when installed); errors become one line and a code."""
+    try:
+        import uvloop  # noqa: PLC0415 - optional speedup
+
+        loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = uvloop.new_event_loop
+    except ImportError:
+        loop_factory = None
+    try:
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            return runner.run(coro)
+    except CalyptiaError as exc:
+        if settings.debug:
+            raise
+        fail(str(exc))
+    except KeyboardInterrupt:
+        error_console.print("interrupted")
+        raise SystemExit(EXIT_INTERRUPTED) from None
+
+
+pass_settings = click.make_pass_decorator(Settings)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--token", envvar="CALYPTIA_CLOUD_TOKEN", help="User token [env CALYPTIA_CLOUD_TOKEN]."
+)
+@click.option(
+    "--project-token",
+    envvar="CALYPTIA_PROJECT_TOKEN",
+    help="Project token [env CALYPTIA_PROJECT_TOKEN].",
+)
+@click.option("--url", envvar="CALYPTIA_CLOUD_URL", help="API base URL [env CALYPTIA_CLOUD_URL].")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds per attempt.")
+@click.option("--debug", is_flag=True, help="Show tracebacks and the retry log.")
+@click.version_option(package_name="calyptia-logs")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    token: str | None,
+    project_token: str | None,
+    url: str | None,
+    timeout: float,
+    debug: bool,
+) -> None:
+    """Work with Calyptia Cloud pipeline logs: get, list, create, update, delete, watch, fetch."""
+    if token and project_token:
+        # Both may come from the environment; an explicit --project-token wins then.
+        source = ctx.get_parameter_source("project_token")
+        if source is click.core.ParameterSource.COMMANDLINE:
+            token = None
+        else:
+            project_token = None
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, format="%(asctime)s %(name)s %(message)s")
+    ctx.obj = Settings(
+        token=token, project_token=project_token, url=url, timeout=timeout, debug=debug
+    )
+
+
+@cli.command()
+@click.argument("log_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole object as JSON.")
+@pass_settings
+def get(settings: Settings, log_id: str, as_json: bool) -> None:
+    """Print a pipeline log's text (or, with --json, the whole object)."""
+
+    async def go() -> None:
+        async with settings.client() as client:
+            log = await client.pipeline_logs.get(log_id)
+        if as_json:
+            click.echo(orjson.dumps(converter.unstructure(log), option=orjson.OPT_INDENT_2))
+        else:
+            sys.stdout.write(log.logs)
+
+    run(settings, go())
+
+
+@cli.command(name="list")
+@click.option("--pipeline", "pipeline_id", required=True, help="The pipeline's ID.")
+@click.option("--last", type=click.IntRange(min=1), help="Show at most this many.")
+@click.option("--status", type=STATUSES, help="Only this status.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
+@pass_settings
+def list_(
+    settings: Settings, pipeline_id: str, last: int | None, status: str | None, as_json: bool
+) -> None:
+    """List a pipeline's log requests, newest first: ID, STATUS, LINES, AGE."""
+
+    async def go() -> None:
+        async with settings.client() as client:
+            logs = []
+            async for log in client.pipeline_logs.iter(
+                pipeline_id, status=status and status.upper(), page_size=min(last or 100, 100)
+            ):
+                logs.append(log)
+                if last is not None and len(logs) >= last:
+                    break
+        if as_json:
+            for log in logs:
+                click.echo(converter.dumps(log))
+        else:
+            console.print(logs_table(logs))
+
+    run(settings, go())
+
+
+@cli.command()
+@click.option("--pipeline", "pipeline_id", required=True, help="The pipeline's ID.")
+@click.option("--lines", default=100, show_default=True, type=click.IntRange(min=1))
+@click.option("--wait", is_flag=True, help="Wait until the cluster fills it, then print the logs.")
+@click.option("--wait-timeout", default=60.0, show_default=True, help="Seconds to wait.")
+@pass_settings
+def create(
+    settings: Settings, pipeline_id: str, lines: int, wait: bool, wait_timeout: float
+) -> None:
+    """Request the last N log lines of a pipeline; prints the new ID."""
+
+    async def go() -> None:
+        async with settings.client() as client:
+            created = await client.pipeline_logs.create(pipeline_id, lines=lines)
+            click.echo(str(created.id))
+            if wait:
+                log = await client.pipeline_logs.wait_until_done(created.id, timeout=wait_timeout)
+                sys.stdout.write(log.logs)
+
+    run(settings, go())
+
+
+@cli.command()
+@click.argument("log_id")
+@click.option("--status", type=STATUSES, help="New status.")
+@click.option("--lines", type=click.IntRange(min=1), help="New number of lines.")
+@click.option(
+    "--logs-file", type=click.File("r"), help="Read the new log text from this file ('-': stdin)."
+)
+@pass_settings
+def update(
+    settings: Settings,
+    log_id: str,
+    status: str | None,
+    lines: int | None,
+    logs_file: Any,
+) -> None:
+    """Change a pipeline log's status, lines or text; prints when it was updated."""
+    if status is None and lines is None and logs_file is None:
+        fail("nothing to update: give --status, --lines or --logs-file", EXIT_USAGE)
+    logs = logs_file.read() if logs_file is not None else None
+
+    async def go() -> None:
+        async with settings.client() as client:
+            updated = await client.pipeline_logs.update(
+                log_id, status=status and status.upper(), lines=lines, logs=logs
+            )
+        click.echo(f"updated {log_id} at {converter.format_datetime(updated.updated_at)}")
+
+    run(settings, go())
+
+
+@cli.command()
+@click.argument("log_id")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_settings
+def delete(settings: Settings, log_id: str, yes: bool) -> None:
+    """Delete a pipeline log (asks first, unless -y)."""
+    if not yes:
+        click.confirm(f"Delete pipeline log {log_id}?", abort=True, err=True)
+
+    async def go() -> None:
+        async with settings.client() as client:
+            gone = await client.pipeline_logs.delete(log_id)
+        click.echo(f"deleted {log_id}" if gone.deleted else f"{log_id} was not deleted")
+
+    run(settings, go())
+
+
+@cli.command()
+@click.option("--pipeline", "pipeline_id", required=True, help="The pipeline's ID.")
+@click.option("--interval", type=float, help="Seconds between polls [default: the server's hint].")
+@click.option("--duration", type=float, help="Stop after this many seconds [default: never].")
+@click.option("--existing", is_flag=True, help="Also print the DONE logs there already.")
+@pass_settings
+def watch(
+    settings: Settings,
+    pipeline_id: str,
+    interval: float | None,
+    duration: float | None,
+    existing: bool,
+) -> None:
+    """Poll a pipeline and print each new DONE log once, as it arrives."""
+    from calyptia_logs.cli.jobs import watch_pipeline  # noqa: PLC0415
+
+    async def go() -> None:
+        async with settings.client() as client:
+            await watch_pipeline(
+                client,
+                pipeline_id,
+                interval=interval,
+                duration=duration,
+                existing=existing,
+                emit=click.echo,
+            )
+
+    run(settings, go())
+
+
+@cli.command()
+@click.argument("ids", nargs=-1)
+@click.option(
+    "--ids-file", type=click.File("r"), help="Read IDs from this file, one per line ('-': stdin)."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write each log's text to DIR/<id>.log.",
+)
+@click.option(
+    "--jsonl",
+    "jsonl_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write one JSON object per log to FILE.",
+)
+@click.option("--concurrency", default=16, show_default=True, type=click.IntRange(min=1))
+@pass_settings
+def fetch(
+    settings: Settings,
+    ids: tuple[str, ...],
+    ids_file: Any,
+    out_dir: Path | None,
+    jsonl_file: Path | None,
+    concurrency: int,
+) -> None:
+    """Fetch many pipeline logs concurrently, with a progress bar; exit 1 if any failed."""
+    from calyptia_logs.cli.jobs import fetch_to  # noqa: PLC0415
+
+    if (out_dir is None) == (jsonl_file is None):
+        fail("give exactly one of --out DIR or --jsonl FILE", EXIT_USAGE)
+    if bool(ids) == (ids_file is not None):
+        fail("give IDs as arguments or with --ids-file, not both and not neither", EXIT_USAGE)
+    source = list(ids) if ids else [line.strip() for line in ids_file if line.strip()]
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+
+    async def go() -> list[BulkResult]:
+        async with settings.client(connector_limit=max(100, concurrency)) as client:
+            return await fetch_to(
+                client, source, out_dir=out_dir, jsonl_file=jsonl_file, concurrency=concurrency
+            )
+
+    failures = run(settings, go())
+    if failures:
+        print_failures(failures, total=len(source))
+        raise SystemExit(EXIT_FAILED)
+
+
+@cli.command(name="fake-server")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--token", "tokens", multiple=True, default=["fake-token"], show_default=True)
+@click.option("--seed-logs", default=0, show_default=True, help="DONE logs to seed.")
+@click.option("--pipelines", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--fill-delay", default=1.0, show_default=True, help="Seconds until NEW is DONE.")
+def fake_server(
+    host: str, port: int, tokens: tuple[str, ...], seed_logs: int, pipelines: int, fill_delay: float
+) -> None:
+    """Serve the embedded fake Calyptia Cloud, for trying things without an account."""
+    from calyptia_logs.testing import FakeCalyptiaCloud, serve_forever  # noqa: PLC0415
+
+    fake = FakeCalyptiaCloud(tokens=tokens, project_tokens=tokens, fill_delay=fill_delay)
+    for index in range(pipelines):
+        pipeline = fake.add_pipeline()
+        share = seed_logs // pipelines + (1 if index < seed_logs % pipelines else 0)
+        fake.seed_logs(pipeline, share)
+        click.echo(f"pipeline {pipeline}: {share} logs")
+    settings = Settings(token=None, project_token=None, url=None, timeout=0, debug=False)
+    try:
+        run(settings, serve_forever(fake, host=host, port=port))
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
+@cli.command()
+@click.option("--logs", "count", default=3000, show_default=True, help="Logs to bulk-fetch.")
+@click.option("--concurrency", default=64, show_default=True, type=click.IntRange(min=1))
+@click.option("--fault-rate", default=0.15, show_default=True, type=click.FloatRange(0, 0.9))
+@pass_settings
+def demo(settings: Settings, count: int, concurrency: int, fault_rate: float) -> None:
+    """Tour the library against the embedded fake: no account, no network."""
+    from calyptia_logs.cli.demo import run_demo  # noqa: PLC0415
+
+    failed = run(settings, run_demo(count=count, concurrency=concurrency, fault_rate=fault_rate))
+    if failed:
+        raise SystemExit(EXIT_FAILED)

@@ -1,0 +1,167 @@
+"""``calyptia-logs demo``: a tour of the library against the embedded fake, with faults."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from typing import Final
+
+from rich.table import Table
+
+from calyptia_logs.cli.jobs import fetch_to
+from calyptia_logs.cli.render import console, logs_table
+from calyptia_logs.resources import CalyptiaClient
+from calyptia_logs.retry import RetryDetails, RetryPolicy
+from calyptia_logs.testing import FakeCalyptiaCloud, Fault, run_fake_cloud
+
+__all__ = ["run_demo"]
+
+#: The mix of transient faults injected during the bulk fetch (shares of the fault rate).
+FAULT_MIX: Final = (
+    (Fault.http_status(503), 0.4),
+    (Fault.http_status(429, retry_after=1), 0.1),
+    (Fault.reset(), 0.25),
+    (Fault.drop(), 0.25),
+)
+
+
+class RetryTally:
+    """An ``on_retry`` hook that counts retries by reason."""
+
+    def __init__(self) -> None:
+        self.reasons: Counter[str] = Counter()
+
+    def __call__(self, details: RetryDetails) -> None:
+        self.reasons[details.reason] += 1
+
+    @property
+    def total(self) -> int:
+        """All retries so far."""
+        return sum(self.reasons.values())
+
+
+async def run_demo(*, count: int, concurrency: int, fault_rate: float) -> int:
+    """Run the tour; return how many bulk items failed (0 on a good day)."""
+    # A little latency per answer, as over a network, so requests overlap at the server.
+    fake = FakeCalyptiaCloud(fill_delay=0.3, polling_interval_ms=100, latency=0.002, seed=7)
+    bulk_pipeline, listed_pipeline, live_pipeline = (fake.add_pipeline() for _ in range(3))
+    ids = [str(i) for i in fake.seed_logs(bulk_pipeline, count, lines=10)]
+    fake.seed_logs(listed_pipeline, 230, lines=5)
+    tally = RetryTally()
+    policy = RetryPolicy(max_attempts=5, backoff_initial=0.05, backoff_max=0.5)
+    console.rule("[bold]calyptia-logs demo")
+    async with run_fake_cloud(fake) as cloud:
+        console.print(f"Embedded fake Calyptia Cloud at {cloud.base_url} (no account, no network)")
+        async with CalyptiaClient(
+            token=cloud.token,
+            base_url=cloud.base_url,
+            retry=policy,
+            on_retry=tally,
+            connector_limit=concurrency,
+        ) as client:
+            await _request_and_wait(client, live_pipeline)
+            await _paginate(client, fake, listed_pipeline)
+            failed, injected, elapsed = await _bulk_fetch(
+                client, fake, ids, concurrency, fault_rate
+            )
+            _summary(
+                fake, client, tally, count=count, failed=failed, injected=injected, elapsed=elapsed
+            )
+    return failed
+
+
+async def _request_and_wait(client: CalyptiaClient, pipeline: object) -> None:
+    console.rule("1. Request logs, and wait until the cluster fills them")
+    started = time.perf_counter()
+    logs = await asyncio.gather(
+        *(
+            client.pipeline_logs.request_logs(str(pipeline), lines=n, timeout=10)
+            for n in (5, 10, 20)
+        )
+    )
+    waited = time.perf_counter() - started
+    table = Table(box=None, header_style="bold")
+    for column in ("ID", "STATUS", "LINES"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("FIRST LINE", no_wrap=True, overflow="ellipsis", max_width=40)
+    for log in logs:
+        first = log.logs.splitlines()[0] if log.logs else ""
+        table.add_row(str(log.id), log.status.value, str(log.lines), first)
+    console.print(table)
+    console.print(f"3 log requests created NEW and DONE after {waited:.2f}s of polling")
+
+
+async def _paginate(client: CalyptiaClient, fake: FakeCalyptiaCloud, pipeline: object) -> None:
+    console.rule("2. List with cursor pagination")
+    before = fake.request_count
+    seen = [log async for log in client.pipeline_logs.iter(str(pipeline), page_size=50)]
+    pages = fake.request_count - before
+    console.print(logs_table(seen[:5]))
+    console.print(f"... {len(seen)} logs in {pages} pages of 50, following endCursor")
+
+
+async def _bulk_fetch(
+    client: CalyptiaClient,
+    fake: FakeCalyptiaCloud,
+    ids: list[str],
+    concurrency: int,
+    fault_rate: float,
+) -> tuple[int, int, float]:
+    """Fetch ``ids`` under injected faults; return (failed, faults injected, seconds)."""
+    console.rule(f"3. Bulk-fetch {len(ids)} logs while the server misbehaves")
+    for seed, (fault, share) in enumerate(FAULT_MIX):
+        fake.inject(fault, times=None, method="GET", probability=fault_rate * share, seed=seed)
+    console.print(
+        f"injecting {fault_rate:.0%} transient faults: 503s, 429s with Retry-After, "
+        "connection resets and bodies cut short"
+    )
+    started = time.perf_counter()
+    failures = await fetch_to(
+        client,
+        ids,
+        out_dir=None,
+        jsonl_file=None,
+        concurrency=concurrency,
+        description="fetch",
+        console=console,
+    )
+    elapsed = time.perf_counter() - started
+    injected = sum(rule.hits for rule in fake.rules)
+    fake.clear_faults()
+    return len(failures), injected, elapsed
+
+
+def _summary(
+    fake: FakeCalyptiaCloud,
+    client: CalyptiaClient,
+    tally: RetryTally,
+    *,
+    count: int,
+    failed: int,
+    injected: int,
+    elapsed: float,
+) -> None:
+    console.rule("Summary")
+    table = Table(box=None, show_header=False)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    reasons = ", ".join(f"{n} {reason}" for reason, n in tally.reasons.most_common())
+    rows = [
+        ("fetched", f"{count - failed} of {count}"),
+        ("failed", str(failed)),
+        ("retried", f"{tally.total} ({reasons})" if reasons else "0"),
+        ("faults injected", str(injected)),
+        ("requests served", str(fake.request_count)),
+        ("most in flight at the server", str(fake.max_in_flight)),
+        (
+            "retry budget left",
+            f"{client.retry_budget.available:g} of {client.retry_budget.capacity:g}",
+        ),
+        ("bulk fetch", f"{elapsed:.2f}s, {count / max(elapsed, 1e-9):,.0f} logs/s"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)
+    verdict = "every log fetched" if failed == 0 else f"{failed} logs failed"
+    console.print(f"[bold {'green' if failed == 0 else 'red'}]{verdict}[/]")

@@ -1,0 +1,119 @@
+"""The CLI's longer-running jobs: bulk fetching to files, and watching a pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from calyptia_logs import converter
+from calyptia_logs.cli.render import error_console
+from calyptia_logs.models import BulkResult, PipelineLog, PipelineLogStatus
+from calyptia_logs.resources import CalyptiaClient
+
+__all__ = ["fetch_progress", "fetch_to", "watch_pipeline"]
+
+
+def fetch_progress(console: Console) -> Progress:
+    """A progress bar for bulk fetches: done/total, rate, failures, elapsed."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]:>7.0f}/s"),
+        TextColumn("[red]{task.fields[failed]} failed"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+async def fetch_to(
+    client: CalyptiaClient,
+    ids: Sequence[str],
+    *,
+    out_dir: Path | None,
+    jsonl_file: Path | None,
+    concurrency: int,
+    description: str = "fetching",
+    console: Console = error_console,
+) -> list[BulkResult]:
+    """Fetch ``ids`` with a progress bar, writing each log as it arrives.
+
+    ``out_dir`` must exist. With neither ``out_dir`` nor ``jsonl_file`` the
+    logs are fetched and dropped (the demo does that).
+
+    Returns:
+        The failed items (empty when every item succeeded).
+    """
+    failures: list[BulkResult] = []
+    jsonl = jsonl_file.open("wb") if jsonl_file is not None else None
+    started = time.perf_counter()
+    try:
+        with fetch_progress(console) as progress:
+            task = progress.add_task(description, total=len(ids), rate=0.0, failed=0)
+            async for result in client.pipeline_logs.get_many(ids, concurrency=concurrency):
+                if result.log is None:
+                    failures.append(result)
+                elif jsonl is not None:
+                    jsonl.write(converter.dumps(result.log) + b"\n")
+                elif out_dir is not None:
+                    (out_dir / f"{result.log.id}.log").write_text(result.log.logs)
+                done = progress.tasks[0].completed + 1
+                rate = done / max(time.perf_counter() - started, 1e-9)
+                progress.update(task, advance=1, rate=rate, failed=len(failures))
+    finally:
+        if jsonl is not None:
+            jsonl.close()
+    return failures
+
+
+async def watch_pipeline(
+    client: CalyptiaClient,
+    pipeline_id: str,
+    *,
+    interval: float | None,
+    duration: float | None,
+    existing: bool,
+    emit: Callable[[str], None],
+) -> int:
+    """Poll a pipeline's newest DONE logs and ``emit`` each one once, oldest first.
+
+    Returns:
+        How many logs were emitted.
+    """
+    seen: set[object] = set()
+    first = True
+    emitted = 0
+    stop_at = None if duration is None else time.monotonic() + duration
+    while True:
+        page = await client.pipeline_logs.list(pipeline_id, status=PipelineLogStatus.DONE, last=100)
+        fresh: list[PipelineLog] = [log for log in reversed(page.items) if log.id not in seen]
+        seen.update(log.id for log in fresh)
+        if existing or not first:
+            for log in fresh:
+                emit(
+                    f"--- {log.id} ({log.lines} lines, {converter.format_datetime(log.updated_at)})"
+                )
+                emit(log.logs.rstrip("\n"))
+                emitted += 1
+        first = False
+        wait = interval if interval is not None else (page.polling_interval_ms or 1000) / 1000
+        if stop_at is not None:
+            remaining = stop_at - time.monotonic()
+            if remaining <= 0:
+                return emitted
+            wait = min(wait, remaining)
+        await asyncio.sleep(wait)

@@ -1,0 +1,54 @@
+"""Terminal output for the CLI: consoles, tables and failure summaries (rich)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Final
+
+from rich.console import Console
+from rich.table import Table
+
+from calyptia_logs.models import BulkResult, PipelineLog
+
+__all__ = ["age", "console", "error_console", "logs_table", "print_failures"]
+
+console: Final = Console(highlight=False)
+error_console: Final = Console(stderr=True, highlight=False)
+#: How many failed items the summary lists one by one.
+SHOWN_FAILURES: Final = 10
+
+
+def age(when: datetime, now: datetime | None = None) -> str:
+    """Say how long ago ``when`` was, kubectl style: ``42s``, ``5m``, ``3h``, ``2d``."""
+    seconds = max(0, int(((now or datetime.now(UTC)) - when).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def logs_table(logs: Iterable[PipelineLog]) -> Table:
+    """A table of pipeline logs: ID, STATUS, LINES, AGE."""
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("ID", "STATUS", "LINES"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("AGE", justify="right", no_wrap=True)
+    now = datetime.now(UTC)
+    for log in logs:
+        table.add_row(str(log.id), log.status.value, str(log.lines), age(log.created_at, now))
+    return table
+
+
+def print_failures(failures: Sequence[BulkResult], *, total: int) -> None:
+    """Summarise failed bulk items on stderr: counts by error type, then the first few."""
+    kinds = Counter(type(f.error).__name__ for f in failures)
+    error_console.print(
+        f"[bold red]{len(failures)} of {total} failed[/]: "
+        + ", ".join(f"{n} {kind}" for kind, n in kinds.most_common())
+    )
+    for failure in failures[:SHOWN_FAILURES]:
+        error_console.print(f"  {failure.id}: {failure.error}", soft_wrap=True)
+    if len(failures) > SHOWN_FAILURES:
+        error_console.print(f"  ... and {len(failures) - SHOWN_FAILURES} more")
