@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Final
 from uuid import UUID
 
@@ -265,12 +265,9 @@ class PipelineLogs:
         """
 
         async def one(log_id: str | UUID) -> BulkResult:
-            try:
-                return BulkResult(id=log_id, log=await self.get(log_id))
-            except CalyptiaError as error:
-                return BulkResult(id=log_id, error=error)
+            return BulkResult(id=log_id, log=await self.get(log_id))
 
-        async for result in bounded_map(ids, one, concurrency=concurrency, ordered=ordered):
+        async for result in self._bulk(ids, one, concurrency, ordered):
             yield result
 
     async def delete_many(
@@ -282,8 +279,23 @@ class PipelineLogs:
         """
 
         async def one(log_id: str | UUID) -> BulkResult:
+            return BulkResult(id=log_id, deleted=await self.delete(log_id))
+
+        async for result in self._bulk(ids, one, concurrency, ordered):
+            yield result
+
+    @staticmethod
+    async def _bulk(
+        ids: IDs,
+        operation: Callable[[str | UUID], Awaitable[BulkResult]],
+        concurrency: int,
+        ordered: bool,
+    ) -> AsyncIterator[BulkResult]:
+        """Run ``operation`` per ID, bounded; a failure becomes that item's ``error``."""
+
+        async def one(log_id: str | UUID) -> BulkResult:
             try:
-                return BulkResult(id=log_id, deleted=await self.delete(log_id))
+                return await operation(log_id)
             except CalyptiaError as error:
                 return BulkResult(id=log_id, error=error)
 
