@@ -110,6 +110,10 @@ def _structure_uuid(value: Any, _: Any) -> UUID:
     return UUID(value)
 
 
+def _structure_datetime(value: Any, _: Any) -> datetime:
+    return parse_datetime(value)
+
+
 def _structure_status(value: Any, _: Any) -> PipelineLogStatus:
     if type(value) is not str:
         msg = f"expected a status string, got {type(value).__name__}"
@@ -130,7 +134,7 @@ def _configure(conv: cattrs.Converter) -> cattrs.Converter:
     conv.register_structure_hook(PipelineLogStatus, _structure_status)
     conv.register_structure_hook(UUID, _structure_uuid)
     conv.register_unstructure_hook(UUID, str)
-    conv.register_structure_hook(datetime, lambda value, _: parse_datetime(value))
+    conv.register_structure_hook(datetime, _structure_datetime)
     conv.register_unstructure_hook(datetime, format_datetime)
     for cls in MODELS:
         renames: dict[str, Any] = {
@@ -148,6 +152,8 @@ def _configure(conv: cattrs.Converter) -> cattrs.Converter:
 
 _FAST: Final = _configure(cattrs.Converter(detailed_validation=False))
 _DETAILED: Final = _configure(cattrs.Converter(detailed_validation=True))
+# The fast converter's hooks, looked up once per class instead of per call.
+_HOOKS: dict[type[Any], Callable[[Any, Any], Any]] = {}
 _ATTR_PATH: Final = re.compile(r"\.([a-z][a-z0-9_]*)")
 
 
@@ -184,8 +190,11 @@ def structure(data: Any, cls: type[T], *, status: int = 200) -> T:
     Raises:
         ResponseDecodeError: ``data`` does not match ``cls``; the message names each bad field.
     """
+    hook = _HOOKS.get(cls)
+    if hook is None:
+        hook = _HOOKS[cls] = _FAST.get_structure_hook(cls)
     try:
-        return _FAST.structure(data, cls)
+        return hook(data, cls)  # type: ignore[no-any-return]
     except Exception as exc:  # every mismatch becomes our error, with detail
         msg = f"response does not match {cls.__name__}: {_explain(data, cls)}"
         raise ResponseDecodeError(

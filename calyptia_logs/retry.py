@@ -254,9 +254,7 @@ class RetryPolicy:
     ) -> T:
         """Run ``attempt`` under this policy.
 
-        The first attempt runs bare; a retryable failure hands the call to a
-        tenacity loop that replays that failure as its own first attempt, so
-        counts and waits are the same as if tenacity had run it.
+        The first attempt runs bare; only a failure enters :meth:`recover`.
 
         Raises:
             CalyptiaError: The last attempt's error, with ``attempts`` set, or
@@ -265,11 +263,34 @@ class RetryPolicy:
         try:
             result = await attempt()
         except CalyptiaError as error:
-            first = error
-        else:
-            if budget is not None:
-                budget.refund(budget.success_refund)
-            return result
+            return await self.recover(
+                error, attempt, method=method, path=path, budget=budget, on_retry=on_retry
+            )
+        if budget is not None:
+            budget.refund(budget.success_refund)
+        return result
+
+    async def recover(
+        self,
+        first: CalyptiaError,
+        attempt: Callable[[], Awaitable[T]],
+        *,
+        method: str,
+        path: str,
+        budget: RetryBudget | None = None,
+        on_retry: OnRetry | None = None,
+    ) -> T:
+        """Carry on with a call whose first attempt failed with ``first``.
+
+        Raises ``first`` at once if it is not retryable; otherwise hands the
+        call to a tenacity loop that replays ``first`` as its own first
+        attempt, so counts and waits are the same as if tenacity had run it.
+        This split keeps the success path free of retry machinery.
+
+        Raises:
+            CalyptiaError: The last attempt's error, with ``attempts`` set, or
+                RetryBudgetExhaustedError when the budget refused a retry.
+        """
         if self.max_attempts == 1 or self.retry_reason(first, method) is None:
             raise first
         return await _RetryRun(

@@ -7,6 +7,7 @@ decides *how* (auth, retries, timeouts, errors, pagination).
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Final
@@ -29,7 +30,7 @@ from calyptia_logs.resources.bulk import bounded_map
 if TYPE_CHECKING:
     from calyptia_logs.transport import Transport
 
-__all__ = ["PipelineLogs", "as_uuid"]
+__all__ = ["PipelineLogs", "as_uuid", "uuid_path"]
 
 #: The lines a log request asks for when not told (the API's default).
 DEFAULT_LINES: Final = 100
@@ -41,6 +42,9 @@ DEFAULT_POLL_INTERVAL: Final = 1.0
 DEFAULT_WAIT_TIMEOUT: Final = 60.0
 
 IDs = Iterable[str | UUID] | AsyncIterable[str | UUID]
+
+
+_CANONICAL_UUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def as_uuid(value: str | UUID, what: str = "pipeline log ID") -> UUID:
@@ -58,6 +62,16 @@ def as_uuid(value: str | UUID, what: str = "pipeline log ID") -> UUID:
             pass
     msg = f"invalid {what}: {excerpt(repr(value), 60)} is not a UUID"
     raise InvalidIDError(msg)
+
+
+def uuid_path(value: str | UUID, what: str = "pipeline log ID") -> str:
+    """The canonical text of a UUID for a URL path; :func:`as_uuid` rules apply.
+
+    Canonical lowercase strings (what the API hands out) skip the parse.
+    """
+    if type(value) is str and _CANONICAL_UUID.fullmatch(value):
+        return value
+    return str(as_uuid(value, what))
 
 
 def _status(value: PipelineLogStatus | str) -> PipelineLogStatus:
@@ -103,7 +117,7 @@ class PipelineLogs:
             CalyptiaError: Any other failure, after retries.
         """
         return await self._transport.request(
-            "GET", f"/v1/pipeline_logs/{as_uuid(log_id)}", PipelineLog
+            "GET", f"/v1/pipeline_logs/{uuid_path(log_id)}", PipelineLog
         )
 
     async def update(
@@ -136,7 +150,7 @@ class PipelineLogs:
             status=None if status is None else _status(status),
         )
         return await self._transport.request(
-            "PATCH", f"/v1/pipeline_logs/{as_uuid(log_id)}", Updated, json=body
+            "PATCH", f"/v1/pipeline_logs/{uuid_path(log_id)}", Updated, json=body
         )
 
     async def delete(self, log_id: str | UUID) -> Deleted:
@@ -151,7 +165,7 @@ class PipelineLogs:
             CalyptiaError: Any other failure, after retries.
         """
         return await self._transport.request(
-            "DELETE", f"/v1/pipeline_logs/{as_uuid(log_id)}", Deleted
+            "DELETE", f"/v1/pipeline_logs/{uuid_path(log_id)}", Deleted
         )
 
     async def create(
@@ -171,7 +185,7 @@ class PipelineLogs:
             CalyptiaError: Any failure of the call.
         """
         body = PipelineLogCreate(lines=_positive(lines, "lines"), logs=logs)
-        path = f"/v1/pipelines/{as_uuid(pipeline_id, 'pipeline ID')}/logs"
+        path = f"/v1/pipelines/{uuid_path(pipeline_id, 'pipeline ID')}/logs"
         return await self._transport.request("POST", path, Created, json=body)
 
     async def list(
@@ -368,7 +382,7 @@ class PipelineLogs:
 
     @staticmethod
     def _list_path(pipeline_id: str | UUID) -> str:
-        return f"/v1/pipelines/{as_uuid(pipeline_id, 'pipeline ID')}/logs"
+        return f"/v1/pipelines/{uuid_path(pipeline_id, 'pipeline ID')}/logs"
 
     @staticmethod
     def _list_params(

@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from typing import Any, Final, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, Final, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -96,9 +96,13 @@ class Transport:
             else aiohttp.ClientTimeout(total=timeout)
         )
         self._headers = build_headers(credentials, user_agent)
-        self._json_headers = {**self._headers, "Content-Type": "application/json"}
         self._session = session
         self._owns_session = session is None
+        # A session we create carries the headers as its defaults (cheaper per
+        # request); a caller's session gets them with every request instead.
+        json_type = {"Content-Type": "application/json"}
+        self._request_headers = None if self._owns_session else self._headers
+        self._json_request_headers = json_type if self._owns_session else self._headers | json_type
         self._connector_limit = connector_limit
         self._trace_configs = list(trace_configs or ())
         self._closed = False
@@ -123,7 +127,7 @@ class Transport:
         # Created here, inside the running loop, never at construction.
         connector = aiohttp.TCPConnector(limit=self._connector_limit)
         self._session = aiohttp.ClientSession(
-            connector=connector, trace_configs=self._trace_configs or None
+            connector=connector, headers=self._headers, trace_configs=self._trace_configs or None
         )
         return self._session
 
@@ -155,25 +159,46 @@ class Transport:
         Raises:
             CalyptiaError: Any failure, as the matching subclass.
         """
-        return await self._call(method, path, params, json, lambda r: decode_success(r, cls))
-
-    async def _call(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, str] | None,
-        json: Any,
-        parse: Callable[[RawResponse], R],
-    ) -> R:
         url = self.base_url + path
         data = None if json is None else converter.dumps(json)
-        headers = self._headers if data is None else self._json_headers
+        headers = self._request_headers if data is None else self._json_request_headers
+        if self.deadline is not None:
+            return await self._retrying(
+                lambda: self._attempt(method, url, params, data, headers, cls), method, path, url
+            )
+        # The hot path: one attempt, no retry machinery and no closures until
+        # something fails; decoding happens inside the retried scope, so a 503
+        # or a body cut short in transit is retried like a reset.
+        try:
+            result = decode_success(await self._exchange(method, url, params, data, headers), cls)
+        except CalyptiaError as first:
+            return await self.retry.recover(
+                first,
+                lambda: self._attempt(method, url, params, data, headers, cls),
+                method=method,
+                path=path,
+                budget=self.retry_budget,
+                on_retry=self.on_retry,
+            )
+        self.retry_budget.refund(self.retry_budget.success_refund)
+        return result
 
-        async def attempt() -> R:
-            # Status check and decoding happen inside the retried scope: a 503,
-            # or a body cut short in transit, is retried like a reset.
-            return parse(await self._exchange(method, url, params, data, headers))
+    async def _attempt(  # noqa: PLR0917 - private, mirrors _exchange plus the type
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        data: bytes | None,
+        headers: Mapping[str, str] | None,
+        cls: type[T],
+    ) -> T:
+        """One retryable attempt of :meth:`request`: exchange, then decode."""
+        return decode_success(await self._exchange(method, url, params, data, headers), cls)
 
+    async def _retrying(
+        self, attempt: Callable[[], Awaitable[R]], method: str, path: str, url: str
+    ) -> R:
+        """Run ``attempt`` under the retry policy, and the deadline if there is one."""
         call = self.retry.call(
             attempt, method=method, path=path, budget=self.retry_budget, on_retry=self.on_retry
         )
@@ -195,11 +220,12 @@ class Transport:
         url: str,
         params: Mapping[str, str] | None,
         data: bytes | None,
-        headers: Mapping[str, str],
+        headers: Mapping[str, str] | None,
     ) -> RawResponse:
         """One attempt: send, read the whole body, translate any transport failure."""
         session = self._session or self._open_session()
-        started = time.perf_counter()
+        debug = logger.isEnabledFor(logging.DEBUG)
+        started = time.perf_counter() if debug else 0.0
         try:
             async with session.request(
                 method,
@@ -210,7 +236,15 @@ class Transport:
                 timeout=self._timeout,
                 allow_redirects=False,
             ) as resp:
-                body = await self._read_body(resp, method, url)
+                length = resp.content_length
+                if (
+                    length is not None
+                    and length <= self.max_response_size
+                    and "Content-Encoding" not in resp.headers
+                ):
+                    body = await resp.read()
+                else:
+                    body = await self._read_capped(resp, method, url)
                 response = RawResponse(resp.status, resp.headers, body, method, url)
         except TimeoutError as exc:
             connect = isinstance(exc, aiohttp.ConnectionTimeoutError)
@@ -233,19 +267,16 @@ class Transport:
         except aiohttp.ClientError as exc:
             msg = f"{type(exc).__name__}: {exc}"
             raise APIConnectionError(msg, method=method, url=url) from exc
-        if logger.isEnabledFor(logging.DEBUG):
+        if debug:
             self._log_response(response, time.perf_counter() - started)
         return response
 
-    async def _read_body(self, resp: aiohttp.ClientResponse, method: str, url: str) -> bytes:
-        """Read the body, refusing more than ``max_response_size`` decompressed bytes."""
+    async def _read_capped(self, resp: aiohttp.ClientResponse, method: str, url: str) -> bytes:
+        """Read a body of unknown, compressed or excessive length, up to ``max_response_size``."""
         limit = self.max_response_size
-        length = resp.content_length
-        if length is not None and "Content-Encoding" not in resp.headers:
-            if length > limit:
-                self._too_large(resp, method, url, length)
-            return await resp.read()
-        # Unknown or compressed length: count what decompression yields, chunk by chunk.
+        if resp.content_length is not None and "Content-Encoding" not in resp.headers:
+            self._too_large(resp, method, url, resp.content_length)
+        # Count what decompression yields, chunk by chunk: a gzip bomb stops here.
         chunks: list[bytes] = []
         size = 0
         async for chunk in resp.content.iter_any():
@@ -255,7 +286,9 @@ class Transport:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _too_large(self, resp: aiohttp.ClientResponse, method: str, url: str, size: int) -> None:
+    def _too_large(
+        self, resp: aiohttp.ClientResponse, method: str, url: str, size: int
+    ) -> NoReturn:
         msg = (
             f"response body of at least {size} bytes exceeds max_response_size "
             f"({self.max_response_size} bytes)"
@@ -288,6 +321,13 @@ class Transport:
             },
         )
 
+    async def _page_attempt(
+        self, url: str, query: Mapping[str, str], cls: type[T]
+    ) -> tuple[T, str | None]:
+        """One attempt at a page: the decoded page and its ``Link`` header."""
+        response = await self._exchange("GET", url, query, None, self._request_headers)
+        return decode_success(response, cls), response.headers.get("Link")
+
     async def paginate(
         self,
         path: str,
@@ -307,10 +347,11 @@ class Transport:
                 cursor it had already sent (which would loop forever).
         """
         query = dict(params or {})
+        url = self.base_url + path
         seen: set[str] = set()
         while True:
-            page, link = await self._call(
-                "GET", path, query, None, lambda r: (decode_success(r, cls), r.headers.get("Link"))
+            page, link = await self._retrying(
+                lambda: self._page_attempt(url, query, cls), "GET", path, url
             )
             yield page
             cursor = cursor_of(page) or cursor_from_link(link, cursor_param)

@@ -1,0 +1,103 @@
+"""One measured client workload, run in its own process; prints one JSON line.
+
+    python -m benchmarks.workload SCENARIO VARIANT BASE_URL COUNT CONCURRENCY
+
+VARIANT is ``floor`` (bare aiohttp, one session, ``json.loads``) or a library
+variant (``get``, ``get_many``). CPU time is user+sys of this process over
+the workload alone (imports and setup excluded); peak RSS is the process's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+
+from benchmarks.server import LARGE_ID
+
+
+def ids(count: int, large: bool) -> Iterator[str]:
+    for i in range(count):
+        yield LARGE_ID if large else str(uuid.UUID(int=i + 1))
+
+
+async def floor(base_url: str, count: int, concurrency: int, large: bool) -> int:
+    import aiohttp
+
+    semaphore = asyncio.Semaphore(concurrency)
+    ok = 0
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    # The floor sends the token too: every real call to this API must.
+    headers = {"Authorization": "Bearer bench"}
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+
+        async def one(log_id: str) -> None:
+            nonlocal ok
+            async with semaphore, session.get(f"{base_url}/v1/pipeline_logs/{log_id}") as r:
+                data = json.loads(await r.read())
+                ok += r.status == 200 and data["id"] is not None
+
+        await asyncio.gather(*(one(i) for i in ids(count, large)))
+    return ok
+
+
+async def library(
+    variant: str, base_url: str, count: int, concurrency: int, large: bool, faults: bool
+) -> int:
+    from calyptia_logs import CalyptiaClient, RetryBudget, RetryPolicy
+    from calyptia_logs.retry import no_sleep
+
+    retry = RetryPolicy(sleep=no_sleep) if faults else RetryPolicy()
+    async with CalyptiaClient(
+        token="bench",
+        base_url=base_url,
+        retry=retry,
+        retry_budget=RetryBudget.unlimited() if faults else None,
+        connector_limit=concurrency,
+    ) as client:
+        if variant == "get_many":
+            ok = 0
+            async for result in client.pipeline_logs.get_many(
+                ids(count, large), concurrency=concurrency
+            ):
+                ok += result.ok
+            return ok
+        semaphore = asyncio.Semaphore(concurrency)
+        ok = 0
+
+        async def one(log_id: str) -> None:
+            nonlocal ok
+            async with semaphore:
+                await client.pipeline_logs.get(log_id)
+                ok += 1
+
+        await asyncio.gather(*(one(i) for i in ids(count, large)))
+        return ok
+
+
+def main() -> None:
+    scenario, variant, base_url, count_s, concurrency_s = sys.argv[1:6]
+    count, concurrency = int(count_s), int(concurrency_s)
+    large = scenario == "large-get"
+    faults = scenario == "retry-path"
+    if variant == "floor":
+        import aiohttp  # noqa: F401 - imported before the clock starts
+        work = floor(base_url, count, concurrency, large)
+    else:
+        import calyptia_logs  # noqa: F401 - imported before the clock starts
+        work = library(variant, base_url, count, concurrency, large, faults)
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    ok = asyncio.run(work)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    print(json.dumps({"cpu": cpu, "wall": wall, "rss_mb": after.ru_maxrss / 1024, "ok": ok}))
+
+
+if __name__ == "__main__":
+    main()
