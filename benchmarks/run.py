@@ -85,12 +85,23 @@ def server(fault_every: int = 0) -> Iterator[str]:
             process.wait(timeout=10)
 
 
-def workload(scenario: str, variant: str, url: str, count: int, concurrency: int) -> dict[str, float]:
+def workload(
+    scenario: str, variant: str, url: str, count: int, concurrency: int
+) -> dict[str, float]:
     """Run one workload in a fresh process and return what it measured."""
     import json
 
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.workload", scenario, variant, url, str(count), str(concurrency)],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.workload",
+            scenario,
+            variant,
+            url,
+            str(count),
+            str(concurrency),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -134,7 +145,9 @@ def verdict(value: float, limit: float) -> str:
 
 
 def run_all(quick: bool, repeat: int) -> list[Row]:
-    small_n, large_n, bulk_small, bulk_big = (2000, 8, 2000, 20000) if quick else (20000, 40, 20000, 200000)
+    small_n, large_n, bulk_small, bulk_big = (
+        (2000, 8, 2000, 20000) if quick else (20000, 40, 20000, 200000)
+    )
     rows: list[Row] = []
     with server() as url:
         print(f"small-get: {small_n} GETs, concurrency 64", flush=True)
@@ -143,7 +156,16 @@ def run_all(quick: bool, repeat: int) -> list[Row]:
         rows.append(Row("small-get", "floor (aiohttp + json.loads)", floor))
         for variant in ("get", "get_many"):
             ratio = small[variant].median_cpu / floor.median_cpu
-            rows.append(Row("small-get", f"library {variant}()", small[variant], f"{ratio:.2f}x", "<= 1.10x", verdict(ratio, 1.10)))
+            rows.append(
+                Row(
+                    "small-get",
+                    f"library {variant}()",
+                    small[variant],
+                    f"{ratio:.2f}x",
+                    "<= 1.10x",
+                    verdict(ratio, 1.10),
+                )
+            )
 
         print(f"large-get: {large_n} GETs of ~11 MB, concurrency 4", flush=True)
         large = measure("large-get", ["floor", "get"], url, large_n, 4, repeat)
@@ -151,9 +173,25 @@ def run_all(quick: bool, repeat: int) -> list[Row]:
         body_mb = 11.4
         rss_limit = large["floor"].median_rss + 2.5 * body_mb * 4
         rows.append(Row("large-get", "floor (aiohttp + json.loads)", large["floor"]))
-        rows.append(Row("large-get", "library get()", large["get"], f"{ratio:.2f}x", "<= 1.00x", verdict(ratio, 1.0)))
         rows.append(
-            Row("large-get", "peak RSS", large["get"], f"{large['get'].median_rss:.0f} MB", f"<= {rss_limit:.0f} MB", verdict(large["get"].median_rss, rss_limit))
+            Row(
+                "large-get",
+                "library get()",
+                large["get"],
+                f"{ratio:.2f}x",
+                "<= 1.00x",
+                verdict(ratio, 1.0),
+            )
+        )
+        rows.append(
+            Row(
+                "large-get",
+                "peak RSS",
+                large["get"],
+                f"{large['get'].median_rss:.0f} MB",
+                f"<= {rss_limit:.0f} MB",
+                verdict(large["get"].median_rss, rss_limit),
+            )
         )
 
         print(f"bulk-memory: get_many over {bulk_small} and {bulk_big} IDs", flush=True)
@@ -161,20 +199,47 @@ def run_all(quick: bool, repeat: int) -> list[Row]:
         memory_big = measure("bulk-memory", ["get_many"], url, bulk_big, 64, 1)["get_many"]
         growth = memory_big.median_rss - memory_small.median_rss
         rows.append(Row("bulk-memory", f"get_many x {bulk_small}", memory_small))
-        rows.append(Row("bulk-memory", f"get_many x {bulk_big}", memory_big, f"+{growth:.1f} MB", "<= +20 MB", verdict(growth, 20)))
+        rows.append(
+            Row(
+                "bulk-memory",
+                f"get_many x {bulk_big}",
+                memory_big,
+                f"+{growth:.1f} MB",
+                "<= +20 MB",
+                verdict(growth, 20),
+            )
+        )
 
     with server(fault_every=10) as faulty:
         print(f"retry-path: {small_n} GETs, every 10th answered 503", flush=True)
         retried = measure("retry-path", ["get_many"], faulty, small_n, 64, repeat)["get_many"]
         ratio = retried.median_cpu / small["get_many"].median_cpu
-        rows.append(Row("retry-path", "get_many, 10% 503 (per item vs no faults)", retried, f"{ratio:.2f}x", "<= 1.25x", verdict(ratio, 1.25)))
+        rows.append(
+            Row(
+                "retry-path",
+                "get_many, 10% 503 (per item vs no faults)",
+                retried,
+                f"{ratio:.2f}x",
+                "<= 1.25x",
+                verdict(ratio, 1.25),
+            )
+        )
 
     print("import: python -c 'import ...'", flush=True)
     aiohttp_import = import_cost("aiohttp", repeat)
     library_import = import_cost("calyptia_logs", repeat)
     ratio = library_import.median_wall / aiohttp_import.median_wall
     rows.append(Row("import", "import aiohttp", aiohttp_import))
-    rows.append(Row("import", "import calyptia_logs", library_import, f"{ratio:.2f}x", "<= 1.25x", verdict(ratio, 1.25)))
+    rows.append(
+        Row(
+            "import",
+            "import calyptia_logs",
+            library_import,
+            f"{ratio:.2f}x",
+            "<= 1.25x",
+            verdict(ratio, 1.25),
+        )
+    )
     return rows
 
 
@@ -208,10 +273,16 @@ def table(rows: list[Row]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="small counts, one run: a smoke test")
-    parser.add_argument("--repeat", type=int, help="runs per measurement (default 5, 1 with --quick)")
-    parser.add_argument("--no-write", action="store_true", help=f"do not write {DOC.relative_to(ROOT)}")
+    parser.add_argument(
+        "--repeat", type=int, help="runs per measurement (default 5, 1 with --quick)"
+    )
+    parser.add_argument(
+        "--no-write", action="store_true", help=f"do not write {DOC.relative_to(ROOT)}"
+    )
     args = parser.parse_args()
     repeat = args.repeat or (1 if args.quick else 5)
     rows = run_all(args.quick, repeat)

@@ -51,7 +51,7 @@ async def library(
     from calyptia_logs import CalyptiaClient, RetryBudget, RetryPolicy
     from calyptia_logs.retry import no_sleep
 
-    retry = RetryPolicy(sleep=no_sleep) if faults else RetryPolicy()
+    retry = RetryPolicy(max_attempts=5, sleep=no_sleep) if faults else RetryPolicy()
     async with CalyptiaClient(
         token="bench",
         base_url=base_url,
@@ -86,9 +86,11 @@ def main() -> None:
     faults = scenario == "retry-path"
     if variant == "floor":
         import aiohttp  # noqa: F401 - imported before the clock starts
+
         work = floor(base_url, count, concurrency, large)
     else:
         import calyptia_logs  # noqa: F401 - imported before the clock starts
+
         work = library(variant, base_url, count, concurrency, large, faults)
     before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()

@@ -40,6 +40,7 @@ from calyptia_logs.models import (
 )
 from calyptia_logs.resources import CalyptiaClient, PipelineLogs
 from calyptia_logs.retry import RetryBudget, RetryDetails, RetryPolicy
+from calyptia_logs.transport import ResponseInfo
 
 __all__ = [
     "APIConnectionError",
@@ -63,6 +64,7 @@ __all__ = [
     "RateLimitError",
     "RedirectError",
     "ResponseDecodeError",
+    "ResponseInfo",
     "ResponseTooLargeError",
     "RetryBudget",
     "RetryBudgetExhaustedError",

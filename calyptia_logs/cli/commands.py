@@ -327,13 +327,32 @@ def fetch(
 @click.option("--seed-logs", default=0, show_default=True, help="DONE logs to seed.")
 @click.option("--pipelines", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option("--fill-delay", default=1.0, show_default=True, help="Seconds until NEW is DONE.")
+@click.option(
+    "--fault-rate",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Share of GETs failed with transient faults (503, 429, resets).",
+)
+@click.option("--seed", default=0, show_default=True, help="Seeds data and faults.")
 def fake_server(
-    host: str, port: int, tokens: tuple[str, ...], seed_logs: int, pipelines: int, fill_delay: float
+    host: str,
+    port: int,
+    tokens: tuple[str, ...],
+    seed_logs: int,
+    pipelines: int,
+    fill_delay: float,
+    fault_rate: float,
+    seed: int,
 ) -> None:
     """Serve the embedded fake Calyptia Cloud, for trying things without an account."""
     from calyptia_logs.testing import FakeCalyptiaCloud, serve_forever  # noqa: PLC0415
 
-    fake = FakeCalyptiaCloud(tokens=tokens, project_tokens=tokens, fill_delay=fill_delay)
+    fake = FakeCalyptiaCloud(
+        tokens=tokens, project_tokens=tokens, fill_delay=fill_delay, seed=seed, record_limit=1000
+    )
+    if fault_rate:
+        fake.inject_transient_faults(fault_rate, seed=seed)
     for index in range(pipelines):
         pipeline = fake.add_pipeline()
         share = seed_logs // pipelines + (1 if index < seed_logs % pipelines else 0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from typing import Final
 
 from rich.table import Table
 
@@ -13,18 +12,9 @@ from calyptia_logs.cli.jobs import fetch_to
 from calyptia_logs.cli.render import console, logs_table
 from calyptia_logs.resources import CalyptiaClient
 from calyptia_logs.retry import RetryDetails, RetryPolicy
-from calyptia_logs.testing import FakeCalyptiaCloud, Fault, run_fake_cloud
+from calyptia_logs.testing import FakeCalyptiaCloud, run_fake_cloud
 
 __all__ = ["run_demo"]
-
-#: The mix of transient faults injected during the bulk fetch (shares of the fault rate).
-FAULT_MIX: Final = (
-    (Fault.http_status(503), 0.4),
-    (Fault.http_status(429, retry_after=1), 0.1),
-    (Fault.reset(), 0.25),
-    (Fault.drop(), 0.25),
-)
-
 
 class RetryTally:
     """An ``on_retry`` hook that counts retries by reason."""
@@ -110,8 +100,7 @@ async def _bulk_fetch(
 ) -> tuple[int, int, float]:
     """Fetch ``ids`` under injected faults; return (failed, faults injected, seconds)."""
     console.rule(f"3. Bulk-fetch {len(ids)} logs while the server misbehaves")
-    for seed, (fault, share) in enumerate(FAULT_MIX):
-        fake.inject(fault, times=None, method="GET", probability=fault_rate * share, seed=seed)
+    fake.inject_transient_faults(fault_rate)
     console.print(
         f"injecting {fault_rate:.0%} transient faults: 503s, 429s with Retry-After, "
         "connection resets and bodies cut short"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -13,6 +13,7 @@ from calyptia_logs.retry import OnRetry, RetryBudget, RetryPolicy
 from calyptia_logs.transport import (
     DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_TIMEOUT,
+    ResponseInfo,
     Transport,
     check_base_url,
     resolve_credentials,
@@ -44,6 +45,10 @@ class CalyptiaClient:
         max_response_size: The largest decompressed response body accepted, in bytes.
         allow_insecure_http: Allow plain ``http://`` to a host that is not loopback.
         on_retry: Called with a :class:`~calyptia_logs.RetryDetails` before every retry.
+        on_response: Called with a :class:`~calyptia_logs.ResponseInfo` after every
+            HTTP exchange (method, path template, status, elapsed, request ID).
+        follow_redirects: Follow 3xx answers; credentials never go to another origin.
+            Off by default: a 3xx raises :class:`~calyptia_logs.RedirectError`.
 
     Raises:
         ValueError: No credentials, both kinds, a malformed token, or a bad ``base_url``.
@@ -70,6 +75,8 @@ class CalyptiaClient:
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         allow_insecure_http: bool = False,
         on_retry: OnRetry | None = None,
+        on_response: Callable[[ResponseInfo], None] | None = None,
+        follow_redirects: bool = False,
     ) -> None:
         from calyptia_logs import __version__  # noqa: PLC0415 - the package imports us first
 
@@ -86,6 +93,8 @@ class CalyptiaClient:
             trace_configs=trace_configs,
             max_response_size=max_response_size,
             on_retry=on_retry,
+            on_response=on_response,
+            follow_redirects=follow_redirects,
         )
         self.pipeline_logs = PipelineLogs(self._transport)
 

@@ -21,7 +21,7 @@ from calyptia_logs.testing.fake import (
     RecordedRequest,
     fluent_bit_lines,
 )
-from calyptia_logs.testing.faults import Fault, FaultKind, FaultRule
+from calyptia_logs.testing.faults import TRANSIENT_MIX, Fault, FaultKind, FaultRule
 from calyptia_logs.testing.server import (
     RunningFake,
     run_fake_cloud,
@@ -31,6 +31,7 @@ from calyptia_logs.testing.server import (
 
 __all__ = [
     "DEFAULT_TOKEN",
+    "TRANSIENT_MIX",
     "FakeCalyptiaCloud",
     "Fault",
     "FaultKind",

@@ -24,7 +24,7 @@ from aiohttp import web
 
 from calyptia_logs import converter
 from calyptia_logs.models import PipelineLog, PipelineLogStatus
-from calyptia_logs.testing.faults import Fault, FaultRule
+from calyptia_logs.testing.faults import TRANSIENT_MIX, Fault, FaultRule
 
 __all__ = ["DEFAULT_TOKEN", "FakeCalyptiaCloud", "RecordedRequest", "fluent_bit_lines"]
 
@@ -215,6 +215,19 @@ class FakeCalyptiaCloud:
         )
         self.rules.append(rule)
         return rule
+
+    def inject_transient_faults(
+        self, rate: float, *, seed: int = 0, method: str | None = "GET"
+    ) -> list[FaultRule]:
+        """Fail a share ``rate`` of matching requests with :data:`TRANSIENT_MIX`, until cleared.
+
+        Returns:
+            The rules added; their ``hits`` add up to the faults injected.
+        """
+        return [
+            self.inject(fault, times=None, method=method, probability=rate * share, seed=seed + i)
+            for i, (fault, share) in enumerate(TRANSIENT_MIX)
+        ]
 
     def clear_faults(self) -> None:
         """Remove every fault rule: from now on every request is answered normally."""

@@ -19,9 +19,11 @@ from aiohttp import web
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-__all__ = ["Fault", "FaultKind", "FaultRule"]
+__all__ = ["TRANSIENT_MIX", "Fault", "FaultKind", "FaultRule"]
 
-FaultKind = Literal["status", "html", "delay", "drop", "reset", "truncated", "invalid_json"]
+FaultKind = Literal[
+    "status", "html", "delay", "drop", "reset", "truncated", "invalid_json", "content_type"
+]
 
 _HTML_PAGE: Final = (
     "<html>\r\n<head><title>{status} {phrase}</title></head>\r\n<body>\r\n"
@@ -37,25 +39,43 @@ class Fault:
         kind: ``status`` (an API error document), ``html`` (a proxy's HTML
             page), ``delay`` (answer late), ``drop`` (close the connection
             mid-body), ``reset`` (close it before any header), ``truncated``
-            (a 200 whose JSON is cut short but correctly framed), or
-            ``invalid_json`` (a 200 that is not JSON).
+            (a 200 whose JSON is cut short but correctly framed),
+            ``invalid_json`` (a 200 that is not JSON), or ``content_type``
+            (the healthy answer labelled ``text/plain``).
         status: The HTTP status for ``status`` and ``html``.
         retry_after: A ``Retry-After`` value to send with ``status``.
         delay: Seconds to wait for ``delay`` before answering normally.
+        error: The ``error`` field of the document ``status`` sends (the
+            lowercased reason phrase when ``None``).
+        detail: Its ``detail`` field.
     """
 
     kind: FaultKind
     status: int = 503
     retry_after: str | None = None
     delay: float = 0.0
+    error: str | None = None
+    detail: str | None = "injected fault"
 
     @classmethod
-    def http_status(cls, status: int = 503, *, retry_after: str | float | None = None) -> Fault:
-        """Answer with ``status`` and an API error document (and ``Retry-After`` if given)."""
+    def http_status(
+        cls,
+        status: int = 503,
+        *,
+        retry_after: str | float | None = None,
+        error: str | None = None,
+        detail: str | None = "injected fault",
+    ) -> Fault:
+        """Answer with ``status`` and an API error document (and ``Retry-After`` if given).
+
+        ``retry_after`` may be seconds or an HTTP date (or anything, to test a malformed one).
+        """
         return cls(
             kind="status",
             status=status,
             retry_after=None if retry_after is None else str(retry_after),
+            error=error,
+            detail=detail,
         )
 
     @classmethod
@@ -88,34 +108,50 @@ class Fault:
         """Answer 200 with a body that is not JSON."""
         return cls(kind="invalid_json")
 
+    @classmethod
+    def wrong_content_type(cls) -> Fault:
+        """Answer normally, but label the body ``text/plain``."""
+        return cls(kind="content_type")
+
     async def apply(
         self,
         request: web.Request,
         handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
     ) -> web.StreamResponse:
         """Produce the faulty answer to ``request`` (``handler`` gives the healthy one)."""
-        if self.kind == "status":
-            headers = {"Retry-After": self.retry_after} if self.retry_after is not None else {}
-            phrase = HTTPStatus(self.status).phrase.lower()
-            body = {"error": phrase, "detail": "injected fault"}
-            return web.json_response(body, status=self.status, headers=headers)
-        if self.kind == "html":
-            phrase = HTTPStatus(self.status).phrase
-            page = _HTML_PAGE.format(status=self.status, phrase=phrase)
-            return web.Response(status=self.status, text=page, content_type="text/html")
         if self.kind == "delay":
             await asyncio.sleep(self.delay)
             return await handler(request)
         if self.kind in ("drop", "reset"):
             return await self._break_connection(request)
-        if self.kind == "truncated":
-            healthy = await handler(request)
-            payload = healthy.body if isinstance(healthy, web.Response) else None
-            raw = payload if isinstance(payload, bytes) else b'{"items": []}'
-            return web.Response(
-                status=healthy.status, body=raw[: len(raw) // 2], content_type="application/json"
-            )
+        if self.kind in ("content_type", "truncated"):
+            return self._spoil(await handler(request))
+        return self._canned()
+
+    def _canned(self) -> web.Response:
+        """The answers that need no healthy response: error documents, pages, non-JSON."""
+        if self.kind == "status":
+            headers = {"Retry-After": self.retry_after} if self.retry_after is not None else {}
+            body = {"error": self.error or HTTPStatus(self.status).phrase.lower()}
+            if self.detail is not None:
+                body["detail"] = self.detail
+            return web.json_response(body, status=self.status, headers=headers)
+        if self.kind == "html":
+            phrase = HTTPStatus(self.status).phrase
+            page = _HTML_PAGE.format(status=self.status, phrase=phrase)
+            return web.Response(status=self.status, text=page, content_type="text/html")
         return web.Response(status=200, text="{not json", content_type="application/json")
+
+    def _spoil(self, healthy: web.StreamResponse) -> web.StreamResponse:
+        """Mislabel the healthy answer, or cut its body in half (framed as complete)."""
+        if self.kind == "content_type":
+            healthy.content_type = "text/plain"
+            return healthy
+        payload = healthy.body if isinstance(healthy, web.Response) else None
+        raw = payload if isinstance(payload, bytes) else b'{"items": []}'
+        return web.Response(
+            status=healthy.status, body=raw[: len(raw) // 2], content_type="application/json"
+        )
 
     async def _break_connection(self, request: web.Request) -> web.StreamResponse:
         transport = request.transport
@@ -177,3 +213,13 @@ class FaultRule:
             return False
         self.hits += 1
         return True
+
+
+#: A realistic mix of transient faults, as shares of a fault rate: 503s, 429s
+#: with ``Retry-After``, connections reset before the answer and cut mid-body.
+TRANSIENT_MIX: Final = (
+    (Fault.http_status(503), 0.4),
+    (Fault.http_status(429, retry_after=1), 0.1),
+    (Fault.reset(), 0.25),
+    (Fault.drop(), 0.25),
+)

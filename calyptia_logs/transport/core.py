@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any, Final, TypeVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import attrs
 import orjson
@@ -27,11 +27,15 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "Credentials",
     "RawResponse",
+    "ResponseInfo",
     "build_headers",
     "check_base_url",
     "cursor_from_link",
     "decode_success",
     "error_from_response",
+    "next_hop",
+    "path_template",
+    "request_id",
     "resolve_credentials",
     "user_agent",
 ]
@@ -44,6 +48,12 @@ ENV_PROJECT_TOKEN: Final = "CALYPTIA_PROJECT_TOKEN"  # noqa: S105
 ENV_URL: Final = "CALYPTIA_CLOUD_URL"
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 _LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+_UUID_IN_PATH: Final = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+_REQUEST_ID_HEADERS: Final = ("X-Request-Id", "X-Amzn-Trace-Id", "Request-Id")
+#: The redirect statuses :func:`next_hop` follows.
+REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
 
 
 @attrs.frozen(repr=False)
@@ -160,9 +170,10 @@ def user_agent(version: str) -> str:
     return f"calyptia-logs/{version} python/{py} aiohttp/{aiohttp.__version__}"
 
 
-def build_headers(credentials: Credentials, agent: str) -> dict[str, str]:
-    """The headers every request carries; built once per client."""
-    return {"User-Agent": agent, "Accept": "application/json", **credentials.headers()}
+def build_headers(credentials: Credentials | None, agent: str) -> dict[str, str]:
+    """Build the headers every request carries (``None``: without credentials), once per client."""
+    auth = credentials.headers() if credentials is not None else {}
+    return {"User-Agent": agent, "Accept": "application/json", **auth}
 
 
 @attrs.frozen
@@ -275,3 +286,58 @@ def cursor_from_link(link: str | None, cursor_param: str = "before") -> str | No
             values = parse_qs(urlsplit(target).query).get(cursor_param)
             return values[0] if values else None
     return None
+
+
+def path_template(path: str) -> str:
+    """Replace the IDs in a path by ``{id}``: low-cardinality labels for logs and metrics."""
+    return _UUID_IN_PATH.sub("{id}", path)
+
+
+def request_id(headers: Mapping[str, str]) -> str | None:
+    """The server's request ID header, if it sent one."""
+    for name in _REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value
+    return None
+
+
+@attrs.frozen(kw_only=True)
+class ResponseInfo:
+    """Metadata about one HTTP exchange, handed to ``on_response`` hooks (never a credential).
+
+    Attributes:
+        method: The HTTP method.
+        path: The path template, IDs replaced by ``{id}``.
+        status: The HTTP status.
+        elapsed: Seconds from sending to the whole body read.
+        request_id: The server's request ID header, if any.
+    """
+
+    method: str
+    path: str
+    status: int
+    elapsed: float
+    request_id: str | None
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, parts.hostname, parts.port or default
+
+
+def next_hop(method: str, url: str, status: int, location: str) -> tuple[str, str, bool]:
+    """Where a redirect leads: the next method, the absolute URL, and whether it stays on origin.
+
+    A 303 (and a 301/302 answering a POST, as browsers do) turns into a GET;
+    307 and 308 keep the method and body.
+
+    Returns:
+        ``(method, url, same_origin)``.
+    """
+    target = urljoin(url, location)
+    same_origin = _origin(url) == _origin(target)
+    if status == 303 or (status in (301, 302) and method == "POST"):
+        method = "GET"
+    return method, target, same_origin

@@ -28,11 +28,17 @@ from calyptia_logs.errors import (
 )
 from calyptia_logs.retry import OnRetry, RetryBudget, RetryPolicy
 from calyptia_logs.transport.core import (
+    REDIRECT_STATUSES,
     Credentials,
     RawResponse,
+    ResponseInfo,
     build_headers,
     cursor_from_link,
     decode_success,
+    error_from_response,
+    next_hop,
+    path_template,
+    request_id,
 )
 
 __all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "DEFAULT_TIMEOUT", "Transport"]
@@ -45,7 +51,8 @@ logger: Final = logging.getLogger("calyptia_logs")
 DEFAULT_TIMEOUT: Final = 30.0
 #: The largest (decompressed) response body accepted, in bytes.
 DEFAULT_MAX_RESPONSE_SIZE: Final = 256 * 1024 * 1024
-_REQUEST_ID_HEADERS: Final = ("X-Request-Id", "X-Amzn-Trace-Id", "Request-Id")
+#: The most redirects followed in one attempt, when following is enabled.
+MAX_REDIRECTS: Final = 10
 
 
 class Transport:
@@ -65,6 +72,10 @@ class Transport:
         trace_configs: aiohttp trace configs for the created session (OpenTelemetry etc.).
         max_response_size: The largest decompressed body accepted, in bytes.
         on_retry: Called with :class:`~calyptia_logs.retry.RetryDetails` before each retry.
+        on_response: Called with a :class:`~calyptia_logs.transport.core.ResponseInfo`
+            after every HTTP exchange (each attempt, each redirect hop).
+        follow_redirects: Follow 3xx answers (at most 10 hops); credentials are
+            never sent to another origin. Off by default: a 3xx is a ``RedirectError``.
     """
 
     def __init__(
@@ -82,6 +93,8 @@ class Transport:
         trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         on_retry: OnRetry | None = None,
+        on_response: Callable[[ResponseInfo], None] | None = None,
+        follow_redirects: bool = False,
     ) -> None:
         self.base_url = base_url
         self.credentials = credentials
@@ -90,20 +103,31 @@ class Transport:
         self.deadline = deadline
         self.max_response_size = max_response_size
         self.on_retry = on_retry
+        self.on_response = on_response
+        self.follow_redirects = follow_redirects
         self._timeout = (
             timeout
             if isinstance(timeout, aiohttp.ClientTimeout)
             else aiohttp.ClientTimeout(total=timeout)
         )
         self._headers = build_headers(credentials, user_agent)
+        self._anonymous_headers = build_headers(None, user_agent)
         self._session = session
         self._owns_session = session is None
         # A session we create carries the headers as its defaults (cheaper per
-        # request); a caller's session gets them with every request instead.
+        # request); a caller's session gets them with every request instead, and
+        # so does ours when redirects may lead elsewhere, so that they can be left out.
+        self._default_headers = self._owns_session and not follow_redirects
         json_type = {"Content-Type": "application/json"}
-        self._request_headers = None if self._owns_session else self._headers
-        self._json_request_headers = json_type if self._owns_session else self._headers | json_type
+        self._request_headers = None if self._default_headers else self._headers
+        self._json_request_headers = (
+            json_type if self._default_headers else self._headers | json_type
+        )
         self._connector_limit = connector_limit
+        # Requests wait for a free connection here, before aiohttp's timeout starts,
+        # so that a queue for the pool never counts against a request's timeout.
+        limit = connector_limit if session is None else getattr(session.connector, "limit", 0)
+        self._slots = asyncio.Semaphore(limit) if limit else None
         self._trace_configs = list(trace_configs or ())
         self._closed = False
 
@@ -127,7 +151,9 @@ class Transport:
         # Created here, inside the running loop, never at construction.
         connector = aiohttp.TCPConnector(limit=self._connector_limit)
         self._session = aiohttp.ClientSession(
-            connector=connector, headers=self._headers, trace_configs=self._trace_configs or None
+            connector=connector,
+            headers=self._headers if self._default_headers else None,
+            trace_configs=self._trace_configs or None,
         )
         return self._session
 
@@ -222,10 +248,46 @@ class Transport:
         data: bytes | None,
         headers: Mapping[str, str] | None,
     ) -> RawResponse:
-        """One attempt: send, read the whole body, translate any transport failure."""
+        """One attempt: send, read the whole body, follow redirects if allowed."""
+        response = await self._send(method, url, params, data, headers)
+        hops = 0
+        while (
+            self.follow_redirects
+            and response.status in REDIRECT_STATUSES
+            and "Location" in response.headers
+        ):
+            hops += 1
+            if hops > MAX_REDIRECTS:
+                error = error_from_response(response)
+                error.message = f"more than {MAX_REDIRECTS} redirects; the last one not followed"
+                raise error
+            method, url, same_origin = next_hop(
+                method, url, response.status, response.headers["Location"]
+            )
+            if method == "GET":
+                data = None
+            if not same_origin:
+                # Never hand a credential to another origin (aiohttp would strip
+                # only Authorization, and keep X-Project-Token).
+                headers = self._anonymous_headers
+            params = None  # the Location carries its own query
+            response = await self._send(method, url, None, data, headers)
+        return response
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        data: bytes | None,
+        headers: Mapping[str, str] | None,
+    ) -> RawResponse:
+        """One HTTP exchange: send, read the whole body, translate any transport failure."""
         session = self._session or self._open_session()
-        debug = logger.isEnabledFor(logging.DEBUG)
-        started = time.perf_counter() if debug else 0.0
+        timed = self.on_response is not None or logger.isEnabledFor(logging.DEBUG)
+        if self._slots is not None:
+            await self._slots.acquire()
+        started = time.perf_counter() if timed else 0.0
         try:
             async with session.request(
                 method,
@@ -267,8 +329,11 @@ class Transport:
         except aiohttp.ClientError as exc:
             msg = f"{type(exc).__name__}: {exc}"
             raise APIConnectionError(msg, method=method, url=url) from exc
-        if debug:
-            self._log_response(response, time.perf_counter() - started)
+        finally:
+            if self._slots is not None:
+                self._slots.release()
+        if timed:
+            self._observe(response, time.perf_counter() - started)
         return response
 
     async def _read_capped(self, resp: aiohttp.ClientResponse, method: str, url: str) -> bytes:
@@ -301,25 +366,32 @@ class Transport:
             url=url,
         )
 
-    def _log_response(self, response: RawResponse, elapsed: float) -> None:
-        request_id = next(
-            (response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None
+    def _observe(self, response: RawResponse, elapsed: float) -> None:
+        """Log the exchange at DEBUG and hand it to ``on_response``: metadata only."""
+        info = ResponseInfo(
+            method=response.method,
+            path=path_template(urlsplit(response.url).path),
+            status=response.status,
+            elapsed=elapsed,
+            request_id=request_id(response.headers),
         )
         logger.debug(
             "%s %s -> %d in %.1f ms%s",
-            response.method,
-            urlsplit(response.url).path,
-            response.status,
+            info.method,
+            info.path,
+            info.status,
             elapsed * 1000,
-            f" (request id {request_id})" if request_id else "",
+            f" (request id {info.request_id})" if info.request_id else "",
             extra={
-                "calyptia_method": response.method,
-                "calyptia_path": urlsplit(response.url).path,
-                "calyptia_status": response.status,
+                "calyptia_method": info.method,
+                "calyptia_path": info.path,
+                "calyptia_status": info.status,
                 "calyptia_elapsed": elapsed,
-                "calyptia_request_id": request_id,
+                "calyptia_request_id": info.request_id,
             },
         )
+        if self.on_response is not None:
+            self.on_response(info)
 
     async def _page_attempt(
         self, url: str, query: Mapping[str, str], cls: type[T]
