@@ -130,6 +130,8 @@ class Transport:
         self._slots = asyncio.Semaphore(limit) if limit else None
         self._trace_configs = list(trace_configs or ())
         self._closed = False
+        # One coroutine fewer per call when there are no redirects to follow.
+        self._fetch = self._exchange if follow_redirects else self._send
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r}, credentials={self.credentials!r})"
@@ -196,7 +198,7 @@ class Transport:
         # something fails; decoding happens inside the retried scope, so a 503
         # or a body cut short in transit is retried like a reset.
         try:
-            result = decode_success(await self._exchange(method, url, params, data, headers), cls)
+            result = decode_success(await self._fetch(method, url, params, data, headers), cls)
         except CalyptiaError as first:
             return await self.retry.recover(
                 first,
@@ -219,7 +221,7 @@ class Transport:
         cls: type[T],
     ) -> T:
         """One retryable attempt of :meth:`request`: exchange, then decode."""
-        return decode_success(await self._exchange(method, url, params, data, headers), cls)
+        return decode_success(await self._fetch(method, url, params, data, headers), cls)
 
     async def _retrying(
         self, attempt: Callable[[], Awaitable[R]], method: str, path: str, url: str
@@ -397,7 +399,7 @@ class Transport:
         self, url: str, query: Mapping[str, str], cls: type[T]
     ) -> tuple[T, str | None]:
         """One attempt at a page: the decoded page and its ``Link`` header."""
-        response = await self._exchange("GET", url, query, None, self._request_headers)
+        response = await self._fetch("GET", url, query, None, self._request_headers)
         return decode_success(response, cls), response.headers.get("Link")
 
     async def paginate(
