@@ -151,7 +151,8 @@ def _configure(conv: cattrs.Converter) -> cattrs.Converter:
 
 
 _FAST: Final = _configure(cattrs.Converter(detailed_validation=False))
-_DETAILED: Final = _configure(cattrs.Converter(detailed_validation=True))
+# The detailed converter only explains failures: built on the first one.
+_DETAILED: list[cattrs.Converter] = []
 # The fast converter's hooks, looked up once per class instead of per call.
 _HOOKS: dict[type[Any], Callable[[Any, Any], Any]] = {}
 _ATTR_PATH: Final = re.compile(r"\.([a-z][a-z0-9_]*)")
@@ -170,7 +171,9 @@ def _explain(data: Any, cls: type[Any]) -> str:
     if attrs.has(cls) and not isinstance(data, dict):
         return f"expected a JSON object, got {_json_type(data)}"
     try:
-        _DETAILED.structure(data, cls)
+        if not _DETAILED:
+            _DETAILED.append(_configure(cattrs.Converter(detailed_validation=True)))
+        _DETAILED[0].structure(data, cls)
     except Exception as exc:  # noqa: BLE001 - we only want its description
         problems = cattrs.transform_error(exc, path="$", format_exception=_describe)
     else:  # pragma: no cover - the fast converter failed, so this one should too

@@ -25,11 +25,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from email.utils import parsedate_to_datetime
-from typing import Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 import attrs
-import tenacity
+
+if TYPE_CHECKING:
+    import tenacity
 
 from calyptia_logs.errors import (
     APIConnectionError,
@@ -77,6 +78,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     value = value.strip()
     if value.isdigit():
         return float(value)
+    from email.utils import parsedate_to_datetime  # noqa: PLC0415 - rare path, slow import
+
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
@@ -181,7 +184,7 @@ class RetryBudget:
 class RetryPolicy:
     """How the client retries a failed call. Frozen: share one freely.
 
-    Args:
+    Attributes:
         max_attempts: Attempts in total, the first included; 1 disables retries.
         backoff_initial: The first backoff ceiling, in seconds (full jitter below it).
         backoff_max: The largest backoff ceiling, in seconds.
@@ -248,6 +251,9 @@ class RetryPolicy:
         """
         config: tenacity.AsyncRetrying | None = self._tenacity
         if config is None:
+            # Imported on the first retry, not at start-up: the success path never needs it.
+            import tenacity  # noqa: PLC0415
+
             config = tenacity.AsyncRetrying(
                 stop=tenacity.stop_after_attempt(self.max_attempts),
                 wait=tenacity.wait_random_exponential(
@@ -314,6 +320,12 @@ class RetryPolicy:
         ).run(first)
 
 
+def _retry_call_state(config: tenacity.AsyncRetrying) -> tenacity.RetryCallState:
+    import tenacity  # noqa: PLC0415 - loaded by tenacity_config() already
+
+    return tenacity.RetryCallState(config, None, (), {})
+
+
 class _RetryRun(Generic[T]):
     """The slow path of one call: the retry loop, budget accounting and logging.
 
@@ -345,7 +357,7 @@ class _RetryRun(Generic[T]):
     async def run(self, first: CalyptiaError) -> T:
         policy = self.policy
         config = policy.tenacity_config()
-        state = tenacity.RetryCallState(config, None, (), {})
+        state = _retry_call_state(config)
         error = first
         number = 1
         while True:

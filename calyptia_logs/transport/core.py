@@ -9,8 +9,8 @@ the next page's cursor in a body field or an RFC 8288 ``Link`` header.
 from __future__ import annotations
 
 import os
-import platform
 import re
+import sys
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any, Final, TypeVar
@@ -166,7 +166,7 @@ def user_agent(version: str) -> str:
     """The User-Agent: ``calyptia-logs/<version> python/<x.y> aiohttp/<v>``."""
     import aiohttp  # noqa: PLC0415 - only its version is needed, and it is imported anyway
 
-    py = ".".join(platform.python_version_tuple()[:2])
+    py = f"{sys.version_info.major}.{sys.version_info.minor}"
     return f"calyptia-logs/{version} python/{py} aiohttp/{aiohttp.__version__}"
 
 
