@@ -78,6 +78,8 @@ def parse_datetime(value: object) -> datetime:
         msg = f"expected an RFC 3339 timestamp string, got {type(value).__name__}"
         raise ValueError(msg)
     parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is UTC:  # "Z" and "+00:00": the common case, already right
+        return parsed
     if parsed.tzinfo is None:
         msg = f"timestamp {value!r} has no UTC offset"
         raise ValueError(msg)

@@ -17,6 +17,7 @@ from calyptia_logs import (
     CalyptiaClient,
     CalyptiaError,
     RedirectError,
+    ResponseDecodeError,
     ResponseTooLargeError,
     RetryPolicy,
 )
@@ -266,3 +267,17 @@ async def test_client_repr_does_not_show_the_token() -> None:
     assert "very-secret-token-123" not in repr(client)
     assert "very-secret-token-123" not in repr(client.transport)
     await client.close()
+
+
+async def test_an_html_page_with_200_is_a_decode_error_naming_the_content_type(
+    make_client: Any,
+) -> None:
+    async def html(_: web.Request) -> web.Response:
+        return web.Response(text="<html>captive portal</html>", content_type="text/html")
+
+    async with serve(app_with({("GET", LOG_PATH): Recorder(html)})) as url:
+        with pytest.raises(ResponseDecodeError, match=r"not valid JSON \(text/html") as caught:
+            await make_client(url).pipeline_logs.get(LOG_ID)
+    assert caught.value.content_type == "text/html; charset=utf-8"
+    assert "captive portal" in caught.value.body
+    assert caught.value.attempts == 3  # not JSON at all: retried like a body cut short
