@@ -281,3 +281,11 @@ async def test_an_html_page_with_200_is_a_decode_error_naming_the_content_type(
     assert caught.value.content_type == "text/html; charset=utf-8"
     assert "captive portal" in caught.value.body
     assert caught.value.attempts == 3  # not JSON at all: retried like a body cut short
+
+
+async def test_a_closed_caller_session_is_a_clear_error() -> None:
+    own = aiohttp.ClientSession()
+    await own.close()
+    async with CalyptiaClient(token=TOKEN, base_url="http://127.0.0.1:9", session=own) as client:
+        with pytest.raises(CalyptiaError, match="session this client uses is closed"):
+            await client.pipeline_logs.get(LOG_ID)

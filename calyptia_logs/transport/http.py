@@ -55,6 +55,29 @@ DEFAULT_MAX_RESPONSE_SIZE: Final = 256 * 1024 * 1024
 MAX_REDIRECTS: Final = 10
 
 
+def _translate(
+    exc: TimeoutError | aiohttp.ClientError, method: str, url: str, timeout: float | None
+) -> APIConnectionError:
+    """Turn an aiohttp or asyncio failure into this library's exception, in words."""
+    if isinstance(exc, TimeoutError):
+        connect = isinstance(exc, aiohttp.ConnectionTimeoutError)
+        what = "connecting" if connect else "waiting for the response"
+        msg = f"timed out {what} (timeout {timeout}s)"
+        return APITimeoutError(msg, method=method, url=url, request_sent=not connect)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        msg = f"cannot connect to {exc.host}:{exc.port}: {exc.os_error or exc}"
+        return APIConnectionError(msg, method=method, url=url, request_sent=False)
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        msg = f"the connection broke while reading the response body: {exc}"
+    elif isinstance(exc, aiohttp.ServerDisconnectedError):
+        msg = "the server closed the connection without a complete response"
+    elif isinstance(exc, aiohttp.ClientResponseError):
+        msg = f"invalid HTTP response: {exc.message}"
+    else:
+        msg = f"{type(exc).__name__}: {exc}"
+    return APIConnectionError(msg, method=method, url=url)
+
+
 class Transport:
     """Sends requests to the API with auth, timeouts, retries and error mapping.
 
@@ -286,6 +309,10 @@ class Transport:
     ) -> RawResponse:
         """One HTTP exchange: send, read the whole body, translate any transport failure."""
         session = self._session or self._open_session()
+        if session.closed:
+            # aiohttp would raise a bare RuntimeError; a caller's session may have been closed.
+            msg = "the aiohttp session this client uses is closed"
+            raise CalyptiaError(msg, method=method, url=url)
         timed = self.on_response is not None or logger.isEnabledFor(logging.DEBUG)
         if self._slots is not None:
             await self._slots.acquire()
@@ -310,27 +337,11 @@ class Transport:
                 else:
                     body = await self._read_capped(resp, method, url)
                 response = RawResponse(resp.status, resp.headers, body, method, url)
-        except TimeoutError as exc:
-            connect = isinstance(exc, aiohttp.ConnectionTimeoutError)
-            what = "connecting" if connect else "waiting for the response"
-            msg = f"timed out {what} (timeout {self._timeout.total}s)"
-            raise APITimeoutError(msg, method=method, url=url, request_sent=not connect) from exc
-        except aiohttp.ClientConnectorError as exc:
-            msg = f"cannot connect to {exc.host}:{exc.port}: {exc.os_error or exc}"
-            raise APIConnectionError(msg, method=method, url=url, request_sent=False) from exc
-        except aiohttp.ClientPayloadError as exc:
-            msg = f"the connection broke while reading the response body: {exc}"
-            raise APIConnectionError(msg, method=method, url=url) from exc
-        except aiohttp.ServerDisconnectedError as exc:
-            msg = "the server closed the connection without a complete response"
-            raise APIConnectionError(msg, method=method, url=url) from exc
-        except aiohttp.ClientResponseError as exc:
-            # Its repr carries request_info, whose headers hold the token: do not chain it.
-            msg = f"invalid HTTP response: {exc.message}"
-            raise APIConnectionError(msg, method=method, url=url) from None
-        except aiohttp.ClientError as exc:
-            msg = f"{type(exc).__name__}: {exc}"
-            raise APIConnectionError(msg, method=method, url=url) from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            error = _translate(exc, method, url, self._timeout.total)
+            # A ClientResponseError's repr carries request_info, whose headers hold the
+            # token: that one is not chained.
+            raise error from (None if isinstance(exc, aiohttp.ClientResponseError) else exc)
         finally:
             if self._slots is not None:
                 self._slots.release()
