@@ -106,10 +106,10 @@ async def test_deadline_covers_backoff_too() -> None:
 
 
 async def test_waiting_for_a_pooled_connection_does_not_count_against_the_timeout() -> None:
-    # Two connections, eight concurrent calls of 0.15 s each, a 0.25 s timeout: every call
-    # fits its timeout only if the wait for a free connection is not timed.
+    # Two connections, eight concurrent calls of 0.1 s each, a 0.3 s timeout: every call
+    # fits its timeout only if the wait for a free connection (up to 0.3 s) is not timed.
     async def slowish(_: web.Request) -> web.Response:
-        await asyncio.sleep(0.15)
+        await asyncio.sleep(0.1)
         return web.json_response(log_json())
 
     app = web.Application()
@@ -117,7 +117,7 @@ async def test_waiting_for_a_pooled_connection_does_not_count_against_the_timeou
     async with (
         serve(app) as url,
         CalyptiaClient(
-            token="t", base_url=url, timeout=0.25, connector_limit=2, retry=RetryPolicy.disabled()
+            token="t", base_url=url, timeout=0.3, connector_limit=2, retry=RetryPolicy.disabled()
         ) as client,
     ):
         logs = await asyncio.gather(*(client.pipeline_logs.get(LOG_ID) for _ in range(8)))
