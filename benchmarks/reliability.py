@@ -38,6 +38,7 @@ from calyptia_logs import (
     RetryPolicy,
     ServerError,
 )
+from calyptia_logs.errors import attempts_text
 from calyptia_logs.retry import no_sleep
 from calyptia_logs.testing import FakeCalyptiaCloud, Fault, RunningFake, run_fake_cloud
 
@@ -200,11 +201,11 @@ async def run_cell(cloud: RunningFake, client: CalyptiaClient, endpoint: str, ca
         ok = want is not None and isinstance(error, want)
         if ok and isinstance(error, APIStatusError) and case.status is not None:
             ok = error.status == case.status and error.detail == case.fault.detail
-        outcome = f"{type(error).__name__} ({attempts} attempt{'s' * (attempts != 1)})"
+        outcome = f"{type(error).__name__} ({attempts_text(attempts)})"
     else:
         attempts = cloud.request_count - before
         ok = want is None
-        outcome = f"survived ({attempts} attempt{'s' * (attempts != 1)})"
+        outcome = f"survived ({attempts_text(attempts)})"
     await asyncio.sleep(0)  # let released connections settle
     if acquired_connections(client):
         ok, outcome = False, outcome + ", a connection left checked out"

@@ -224,7 +224,16 @@ def run_all(quick: bool, repeat: int) -> list[Row]:
             retried.add(workload("retry-path", "get_many", faulty, small_n, 64))
         ratio = paired_ratio(retried, healthy)
         rows.append(Row("retry-path", "get_many, no faults", healthy))
-        rows.append(Row("retry-path", "get_many, 10% 503 (per item vs no faults)", retried, f"{ratio:.2f}x", "<= 1.25x", verdict(ratio, 1.25)))
+        rows.append(
+            Row(
+                "retry-path",
+                "get_many, 10% 503 (per item vs no faults)",
+                retried,
+                f"{ratio:.2f}x",
+                "<= 1.25x",
+                verdict(ratio, 1.25),
+            )
+        )
 
     print("import: python -c 'import ...'", flush=True)
     aiohttp_import = import_cost("aiohttp", repeat)

@@ -69,6 +69,11 @@ def excerpt(body: bytes | str, limit: int = BODY_EXCERPT_CHARS) -> str:
     return f"{text[:limit]}... ({len(text) - limit} more characters)"
 
 
+def attempts_text(attempts: int) -> str:
+    """Say ``1 attempt`` or ``N attempts``."""
+    return f"{attempts} attempt{'s' if attempts != 1 else ''}"
+
+
 def redact_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     """Copy ``headers`` with every credential-bearing value replaced by ``<redacted>``."""
     if not headers:
@@ -105,7 +110,7 @@ class CalyptiaError(Exception):
 
     def __str__(self) -> str:
         where = f"{self.method} {self.url}" if self.method and self.url else self.url or ""
-        tries = f"{self.attempts} attempt{'s' if self.attempts != 1 else ''}"
+        tries = attempts_text(self.attempts)
         suffix = f" [{where}, {tries}]" if where else f" [{tries}]" if self.attempts > 1 else ""
         return f"{self.message}{suffix}"
 
@@ -183,8 +188,7 @@ class APIStatusError(CalyptiaError):
         detail = f" ({self.detail})" if self.detail else ""
         base = f"{self.status} {self.message}{detail}"
         where = f"{self.method} {self.url}, " if self.method and self.url else ""
-        tries = f"{self.attempts} attempt{'s' if self.attempts != 1 else ''}"
-        return f"{base} [{where}{tries}]"
+        return f"{base} [{where}{attempts_text(self.attempts)}]"
 
 
 class RedirectError(APIStatusError):
@@ -273,9 +277,7 @@ class RetryBudgetExhaustedError(CalyptiaError):
     """
 
     def __init__(self, message: str, *, last_error: CalyptiaError, attempts: int) -> None:
-        super().__init__(
-            message, method=last_error.method, url=last_error.url, attempts=attempts
-        )
+        super().__init__(message, method=last_error.method, url=last_error.url, attempts=attempts)
         self.last_error = last_error
 
 

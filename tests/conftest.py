@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from aiohttp import web
 
 from calyptia_logs import CalyptiaClient, RetryPolicy
 from calyptia_logs.retry import no_sleep
+from calyptia_logs.testing import serve_app
 
 TOKEN = "test-token-4f1c"
 LOG_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
@@ -37,18 +38,9 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-@asynccontextmanager
-async def serve(app: web.Application) -> AsyncIterator[str]:
+def serve(app: web.Application) -> AbstractAsyncContextManager[str]:
     """Run ``app`` on 127.0.0.1 on a free port; yield its base URL."""
-    runner = web.AppRunner(app, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    return serve_app(app)
 
 
 @pytest.fixture

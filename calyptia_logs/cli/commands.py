@@ -64,7 +64,7 @@ def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     raise SystemExit(code)
 
 
-def run(settings: Settings, coro: Coroutine[Any, Any, T]) -> T:
+def run(coro: Coroutine[Any, Any, T], *, debug: bool = False) -> T:
     """Run a command's coroutine (on uvloop when installed); errors become one line and a code."""
     try:
         import uvloop  # noqa: PLC0415 - optional speedup
@@ -76,7 +76,7 @@ def run(settings: Settings, coro: Coroutine[Any, Any, T]) -> T:
         with asyncio.Runner(loop_factory=loop_factory) as runner:
             return runner.run(coro)
     except CalyptiaError as exc:
-        if settings.debug:
+        if debug:
             raise
         fail(str(exc))
     except KeyboardInterrupt:
@@ -139,7 +139,7 @@ def get(settings: Settings, log_id: str, as_json: bool) -> None:
         else:
             sys.stdout.write(log.logs)
 
-    run(settings, go())
+    run(go(), debug=settings.debug)
 
 
 @cli.command(name="list")
@@ -168,7 +168,7 @@ def list_(
         else:
             console.print(logs_table(logs))
 
-    run(settings, go())
+    run(go(), debug=settings.debug)
 
 
 @cli.command()
@@ -190,7 +190,7 @@ def create(
                 log = await client.pipeline_logs.wait_until_done(created.id, timeout=wait_timeout)
                 sys.stdout.write(log.logs)
 
-    run(settings, go())
+    run(go(), debug=settings.debug)
 
 
 @cli.command()
@@ -220,7 +220,7 @@ def update(
             )
         click.echo(f"updated {log_id} at {converter.format_datetime(updated.updated_at)}")
 
-    run(settings, go())
+    run(go(), debug=settings.debug)
 
 
 @cli.command()
@@ -237,7 +237,7 @@ def delete(settings: Settings, log_id: str, yes: bool) -> None:
             gone = await client.pipeline_logs.delete(log_id)
         click.echo(f"deleted {log_id}" if gone.deleted else f"{log_id} was not deleted")
 
-    run(settings, go())
+    run(go(), debug=settings.debug)
 
 
 @cli.command()
@@ -267,7 +267,7 @@ def watch(
                 emit=click.echo,
             )
 
-    run(settings, go())
+    run(go(), debug=settings.debug)
 
 
 @cli.command()
@@ -314,7 +314,7 @@ def fetch(
                 client, source, out_dir=out_dir, jsonl_file=jsonl_file, concurrency=concurrency
             )
 
-    failures = run(settings, go())
+    failures = run(go(), debug=settings.debug)
     if failures:
         print_failures(failures, total=len(source))
         raise SystemExit(EXIT_FAILED)
@@ -358,9 +358,8 @@ def fake_server(
         share = seed_logs // pipelines + (1 if index < seed_logs % pipelines else 0)
         fake.seed_logs(pipeline, share)
         click.echo(f"pipeline {pipeline}: {share} logs")
-    settings = Settings(token=None, project_token=None, url=None, timeout=0, debug=False)
     try:
-        run(settings, serve_forever(fake, host=host, port=port))
+        run(serve_forever(fake, host=host, port=port))
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 
@@ -374,6 +373,8 @@ def demo(settings: Settings, count: int, concurrency: int, fault_rate: float) ->
     """Tour the library against the embedded fake: no account, no network."""
     from calyptia_logs.cli.demo import run_demo  # noqa: PLC0415
 
-    failed = run(settings, run_demo(count=count, concurrency=concurrency, fault_rate=fault_rate))
+    failed = run(
+        run_demo(count=count, concurrency=concurrency, fault_rate=fault_rate), debug=settings.debug
+    )
     if failed:
         raise SystemExit(EXIT_FAILED)

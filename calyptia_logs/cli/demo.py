@@ -16,6 +16,7 @@ from calyptia_logs.testing import FakeCalyptiaCloud, run_fake_cloud
 
 __all__ = ["run_demo"]
 
+
 class RetryTally:
     """An ``on_retry`` hook that counts retries by reason."""
 

@@ -370,9 +370,7 @@ class PipelineLogs:
             The filled pipeline log.
         """
         created = await self.create(pipeline_id, lines=lines)
-        return await self.wait_until_done(
-            created.id, timeout=timeout, poll_interval=poll_interval
-        )
+        return await self.wait_until_done(created.id, timeout=timeout, poll_interval=poll_interval)
 
     async def _polling_hint(self, pipeline_id: UUID) -> float:
         page = await self.list(pipeline_id, last=1)

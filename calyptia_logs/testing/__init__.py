@@ -26,6 +26,7 @@ from calyptia_logs.testing.server import (
     RunningFake,
     run_fake_cloud,
     run_fake_cloud_in_thread,
+    serve_app,
     serve_forever,
 )
 
@@ -41,5 +42,6 @@ __all__ = [
     "fluent_bit_lines",
     "run_fake_cloud",
     "run_fake_cloud_in_thread",
+    "serve_app",
     "serve_forever",
 ]

@@ -121,9 +121,7 @@ class FakeCalyptiaCloud:
         self.logs: dict[uuid.UUID, PipelineLog] = {}
         self.pipelines: set[uuid.UUID] = set()
         self.rules: list[FaultRule] = []
-        self.requests: collections.deque[RecordedRequest] = collections.deque(
-            maxlen=record_limit
-        )
+        self.requests: collections.deque[RecordedRequest] = collections.deque(maxlen=record_limit)
         self.request_count = 0
         self.in_flight = 0
         self.max_in_flight = 0

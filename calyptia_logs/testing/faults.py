@@ -31,6 +31,7 @@ _HTML_PAGE: Final = (
     "</body>\r\n</html>\r\n"
 )
 
+
 @attrs.frozen(kw_only=True)
 class Fault:
     """One kind of failure. Build it with the class methods.

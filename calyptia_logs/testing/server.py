@@ -13,7 +13,13 @@ from aiohttp import web
 
 from calyptia_logs.testing.fake import FakeCalyptiaCloud
 
-__all__ = ["RunningFake", "run_fake_cloud", "run_fake_cloud_in_thread", "serve_forever"]
+__all__ = [
+    "RunningFake",
+    "run_fake_cloud",
+    "run_fake_cloud_in_thread",
+    "serve_app",
+    "serve_forever",
+]
 
 
 @attrs.frozen
@@ -33,6 +39,29 @@ class RunningFake:
     def __getattr__(self, name: str) -> Any:
         # fake_cloud.inject(...), fake_cloud.requests, ...: reach the fake directly.
         return getattr(self.fake, name)
+
+
+@asynccontextmanager
+async def serve_app(
+    app: web.Application, *, host: str = "127.0.0.1", port: int = 0
+) -> AsyncIterator[str]:
+    """Serve any ``aiohttp.web`` application for the duration of the block; yield its base URL.
+
+    Args:
+        app: The application.
+        host: The address to bind; keep it on loopback.
+        port: The port; 0 picks a free one.
+    """
+    runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound_host, bound_port = runner.addresses[0][:2]
+        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+        yield f"http://{shown}:{bound_port}"
+    finally:
+        await runner.cleanup()
 
 
 @asynccontextmanager
@@ -63,17 +92,8 @@ async def run_fake_cloud(
         ...             assert (await c.pipeline_logs.get(log_id)).id == log_id
     """
     fake = fake if fake is not None else FakeCalyptiaCloud(**options)
-    runner = web.AppRunner(fake.app(), shutdown_timeout=0.5, access_log=None)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        bound_host, bound_port = runner.addresses[0][:2]
-        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-        token = next(iter(sorted(fake.tokens)), "")
-        yield RunningFake(fake, f"http://{shown}:{bound_port}", token)
-    finally:
-        await runner.cleanup()
+    async with serve_app(fake.app(), host=host, port=port) as base_url:
+        yield RunningFake(fake, base_url, next(iter(sorted(fake.tokens)), ""))
 
 
 async def serve_forever(fake: FakeCalyptiaCloud, *, host: str, port: int) -> None:
