@@ -20,6 +20,7 @@ import cattrs
 import orjson
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from calyptia_logs import server_values
 from calyptia_logs.errors import ResponseDecodeError, excerpt
 from calyptia_logs.models import (
     Created,
@@ -128,6 +129,32 @@ def _structure_status(value: Any, _: Any) -> PipelineLogStatus:
         raise ValueError(msg) from None
 
 
+def _page_hooks(conv: cattrs.Converter) -> dict[str, Callable[[Any, Any], Any]]:
+    """Field hooks for a list page: what Go's ``encoding/json`` writes, and bounded hints.
+
+    A nil slice is written as ``null``: an empty page. ``count`` and
+    ``pollingIntervalMs`` are hints, read by :mod:`~calyptia_logs.server_values`
+    (a bad one is ignored or clamped, never fails the page); ``endCursor`` must
+    be a bounded string or null.
+    """
+    list_hook = conv.get_structure_hook(list[PipelineLog])
+
+    def items(value: Any, _: Any) -> list[PipelineLog]:
+        if value is None:
+            return []
+        if type(value) is not list:
+            msg = f"expected an array of pipeline logs, got {_json_type(value)}"
+            raise TypeError(msg)
+        return list_hook(value, list[PipelineLog])  # type: ignore[no-any-return]
+
+    return {
+        "items": items,
+        "end_cursor": lambda value, _: server_values.cursor(value),
+        "count": lambda value, _: server_values.count(value),
+        "polling_interval_ms": lambda value, _: server_values.polling_interval_ms(value),
+    }
+
+
 def _configure(conv: cattrs.Converter) -> cattrs.Converter:
     conv.register_structure_hook(str, _strict(str, "a string"))
     conv.register_structure_hook(int, _strict(int, "an integer"))
@@ -142,7 +169,12 @@ def _configure(conv: cattrs.Converter) -> cattrs.Converter:
         renames: dict[str, Any] = {
             a.name: override(rename=wire_name(a.name)) for a in attrs.fields(cls)
         }
-        conv.register_structure_hook(cls, make_dict_structure_fn(cls, conv, **renames))
+        field_hooks = _page_hooks(conv) if cls is PipelineLogsPage else {}
+        structure_overrides: dict[str, Any] = {
+            name: override(rename=wire_name(name), struct_hook=field_hooks.get(name))
+            for name in renames
+        }
+        conv.register_structure_hook(cls, make_dict_structure_fn(cls, conv, **structure_overrides))
         conv.register_unstructure_hook(
             cls,
             make_dict_unstructure_fn(

@@ -25,12 +25,28 @@ Every error carries its evidence: the request's ``method`` and ``url`` (never
 its credentials) and ``attempts``, the number of attempts made. Status errors
 add ``status``, the server's ``message`` and ``detail``, a short ``body``
 excerpt and the response ``headers`` (with credentials redacted).
+
+Evidence is server text, so it is untrusted: every error makes its text one
+line (control characters and line breaks escaped) and caps its length when it
+is built, whoever builds it, and the transport removes the client's own
+credentials from it (:meth:`CalyptiaError.redact`) before anyone sees it.
+``str(error)`` is therefore always one line a log pipeline can trust.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Final
+from collections.abc import Iterable, Mapping
+from typing import Any, Final, Self
+
+from calyptia_logs.server_values import (
+    DETAIL_MAX_CHARS,
+    HEADER_VALUE_MAX_CHARS,
+    MAX_KEPT_ITEMS,
+    one_line,
+)
+from calyptia_logs.server_values import (
+    error_fields as bounded_error_fields,
+)
 
 __all__ = [
     "APIConnectionError",
@@ -54,6 +70,9 @@ __all__ = [
 
 #: How much of a response body an exception keeps, in characters.
 BODY_EXCERPT_CHARS: Final = 500
+#: The longest message an exception keeps. Our own messages may quote another
+#: error (a retry-budget error quotes the last one), hence more than the server's part.
+MESSAGE_CHARS: Final = 2000
 
 _REDACTED: Final = "<redacted>"
 _SECRET_HEADERS: Final = frozenset(
@@ -62,11 +81,17 @@ _SECRET_HEADERS: Final = frozenset(
 
 
 def excerpt(body: bytes | str, limit: int = BODY_EXCERPT_CHARS) -> str:
-    """Return the first ``limit`` characters of ``body``, decoded leniently, marked if cut."""
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}... ({len(text) - limit} more characters)"
+    """Return the start of ``body`` as one line of at most ``limit`` characters, marked if cut.
+
+    Bytes are decoded leniently; only the start of a large body is decoded.
+    """
+    if isinstance(body, bytes):
+        size = len(body)
+        text = one_line(body[: limit * 4].decode("utf-8", "replace"))
+        if size <= limit * 4 and len(text) <= limit:
+            return text
+        return f"{text[:limit]}... ({size} bytes in all)"
+    return one_line(body, limit)
 
 
 def attempts_text(attempts: int) -> str:
@@ -75,13 +100,19 @@ def attempts_text(attempts: int) -> str:
 
 
 def redact_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
-    """Copy ``headers`` with every credential-bearing value replaced by ``<redacted>``."""
+    """Copy ``headers`` with every credential-bearing value replaced by ``<redacted>``.
+
+    At most 50 headers are kept; names and values are made one line and capped.
+    """
     if not headers:
         return {}
-    return {
-        name: (_REDACTED if name.lower() in _SECRET_HEADERS else value)
-        for name, value in headers.items()
-    }
+    kept: dict[str, str] = {}
+    for name, value in headers.items():
+        if len(kept) >= MAX_KEPT_ITEMS:
+            break
+        safe = _REDACTED if name.lower() in _SECRET_HEADERS else value
+        kept[one_line(name, 100)] = one_line(safe, HEADER_VALUE_MAX_CHARS)
+    return kept
 
 
 class CalyptiaError(Exception):
@@ -102,11 +133,41 @@ class CalyptiaError(Exception):
         url: str | None = None,
         attempts: int = 1,
     ) -> None:
+        message = one_line(message, MESSAGE_CHARS)
         super().__init__(message)
         self.message = message
         self.method = method
-        self.url = url
+        self.url = None if url is None else one_line(url, MESSAGE_CHARS)
         self.attempts = attempts
+
+    def redact(self, secrets: Iterable[str]) -> Self:
+        """Remove every secret from this error's text (message, URL, evidence), in place.
+
+        The transport calls this with the client's credentials on every error
+        it raises, so that a server echoing the token cannot put it in an
+        exception. A quoted ``last_error`` is redacted too.
+
+        Returns:
+            The error itself.
+        """
+        secrets = tuple(secret for secret in secrets if secret)
+        if not secrets:
+            return self
+        for name in ("message", "url", "detail", "body", "content_type"):
+            value = getattr(self, name, None)
+            if isinstance(value, str):
+                setattr(self, name, one_line(value, None, secrets))
+        headers = getattr(self, "headers", None)
+        if isinstance(headers, dict):
+            self.headers = {k: one_line(v, None, secrets) for k, v in headers.items()}
+        fields = getattr(self, "error_fields", None)
+        if isinstance(fields, dict):
+            self.error_fields = bounded_error_fields(fields, secrets)
+        last = getattr(self, "last_error", None)
+        if isinstance(last, CalyptiaError) and last is not self:
+            last.redact(secrets)
+        self.args = (self.message,)
+        return self
 
     def __str__(self) -> str:
         where = f"{self.method} {self.url}" if self.method and self.url else self.url or ""
@@ -179,10 +240,10 @@ class APIStatusError(CalyptiaError):
         super().__init__(message, method=method, url=url, attempts=attempts)
         self.status = status
         self.retry_after = retry_after
-        self.detail = detail
-        self.body = body
+        self.detail = None if detail is None else one_line(detail, DETAIL_MAX_CHARS)
+        self.body = one_line(body, 2 * BODY_EXCERPT_CHARS)  # an excerpt already; a safety net
         self.headers = redact_headers(headers)
-        self.error_fields = dict(error_fields or {})
+        self.error_fields = bounded_error_fields(error_fields or {})
 
     def __str__(self) -> str:
         detail = f" ({self.detail})" if self.detail else ""
@@ -260,8 +321,8 @@ class ResponseDecodeError(CalyptiaError):
     ) -> None:
         super().__init__(message, method=method, url=url, attempts=attempts)
         self.status = status
-        self.body = body
-        self.content_type = content_type
+        self.body = one_line(body, 2 * BODY_EXCERPT_CHARS)
+        self.content_type = None if content_type is None else one_line(content_type, 200)
         self.syntax_error = syntax_error
 
 

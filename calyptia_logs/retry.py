@@ -32,6 +32,7 @@ import attrs
 if TYPE_CHECKING:
     import tenacity
 
+from calyptia_logs.arguments import finite_seconds
 from calyptia_logs.errors import (
     APIConnectionError,
     APIStatusError,
@@ -41,6 +42,7 @@ from calyptia_logs.errors import (
     ResponseTooLargeError,
     RetryBudgetExhaustedError,
 )
+from calyptia_logs.server_values import retry_after as parse_retry_after
 
 __all__ = [
     "DEFAULT_RETRY_STATUSES",
@@ -64,33 +66,6 @@ Sleep = Callable[[float], Awaitable[None]]
 
 async def no_sleep(_seconds: float) -> None:
     """A sleep that does not wait; pass it as ``RetryPolicy(sleep=no_sleep)`` in tests."""
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Parse a ``Retry-After`` header: delay-seconds or an HTTP date. ``None`` if absent or bad.
-
-    Args:
-        value: The header value.
-        now: The current POSIX time, for HTTP dates (defaults to the clock).
-    """
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    from email.utils import parsedate_to_datetime  # noqa: PLC0415 - rare path, slow import
-
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:  # RFC 9110 dates are GMT
-        return None
-    if now is None:
-        import time  # noqa: PLC0415 - only on this rare path
-
-        now = time.time()
-    return max(0.0, when.timestamp() - now)
 
 
 @attrs.frozen(kw_only=True)
@@ -197,13 +172,15 @@ class RetryPolicy:
         5
     """
 
-    max_attempts: int = attrs.field(default=3, validator=attrs.validators.ge(1))
-    backoff_initial: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
-    backoff_max: float = attrs.field(default=8.0, validator=attrs.validators.ge(0))
+    max_attempts: int = attrs.field(
+        default=3, validator=[attrs.validators.instance_of(int), attrs.validators.ge(1)]
+    )
+    backoff_initial: float = attrs.field(default=0.5, validator=finite_seconds(zero=True))
+    backoff_max: float = attrs.field(default=8.0, validator=finite_seconds(zero=True))
     retry_statuses: frozenset[int] = attrs.field(
         default=DEFAULT_RETRY_STATUSES, converter=frozenset
     )
-    max_retry_after: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
+    max_retry_after: float = attrs.field(default=60.0, validator=finite_seconds(zero=True))
     sleep: Sleep = attrs.field(default=asyncio.sleep, eq=False, repr=False)
     _tenacity: Any = attrs.field(default=None, init=False, eq=False, repr=False)
 

@@ -37,7 +37,7 @@ async def test_every_endpoint_through_the_fixture(
     assert (await logs.get(created.id)).logs == "x"
     page = await logs.list(pipeline, last=10)
     assert [item.id for item in page.items] == [created.id]
-    assert page.polling_interval_ms == 100
+    assert page.polling_interval_ms == 250
     gone = await logs.delete(created.id)
     assert gone.deleted
     with pytest.raises(NotFoundError, match="pipeline log not found"):

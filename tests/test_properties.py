@@ -49,7 +49,7 @@ models = st.one_of(
         items=st.lists(logs, max_size=3),
         end_cursor=st.none() | st.text(min_size=1),
         count=st.integers(min_value=0, max_value=10**9),
-        polling_interval_ms=st.none() | st.integers(min_value=0, max_value=10**6),
+        polling_interval_ms=st.none() | st.integers(min_value=250, max_value=300_000),
     ),
 )
 json_values = st.recursive(

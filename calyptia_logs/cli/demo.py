@@ -35,7 +35,7 @@ class RetryTally:
 async def run_demo(*, count: int, concurrency: int, fault_rate: float) -> int:
     """Run the tour; return how many bulk items failed (0 on a good day)."""
     # A little latency per answer, as over a network, so requests overlap at the server.
-    fake = FakeCalyptiaCloud(fill_delay=0.3, polling_interval_ms=100, latency=0.002, seed=7)
+    fake = FakeCalyptiaCloud(fill_delay=0.3, polling_interval_ms=250, latency=0.002, seed=7)
     bulk_pipeline, listed_pipeline, live_pipeline = (fake.add_pipeline() for _ in range(3))
     ids = [str(i) for i in fake.seed_logs(bulk_pipeline, count, lines=10)]
     fake.seed_logs(listed_pipeline, 230, lines=5)

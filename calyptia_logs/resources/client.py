@@ -8,6 +8,7 @@ from typing import Self
 
 import aiohttp
 
+from calyptia_logs.errors import CalyptiaError
 from calyptia_logs.resources.pipeline_logs import PipelineLogs
 from calyptia_logs.retry import OnRetry, RetryBudget, RetryPolicy
 from calyptia_logs.transport import (
@@ -51,7 +52,14 @@ class CalyptiaClient:
             Off by default: a 3xx raises :class:`~calyptia_logs.RedirectError`.
 
     Raises:
-        ValueError: No credentials, both kinds, a malformed token, or a bad ``base_url``.
+        ValueError: No credentials, both kinds, a malformed token, a bad ``base_url``,
+            or a number out of range (``timeout`` and ``deadline`` must be finite
+            and positive; ``deadline=None`` means no limit).
+        TypeError: A number of the wrong type.
+
+    A client belongs to the event loop it is first used in: create one per loop
+    (each ``asyncio.run()`` starts a new one); using it from another raises a
+    :class:`~calyptia_logs.CalyptiaError` that says so.
 
     Example:
         >>> async def main():  # doctest: +SKIP
@@ -128,6 +136,9 @@ class CalyptiaClient:
         await self._transport.close()
 
     async def __aenter__(self) -> Self:
+        if self.closed:
+            msg = "this client is closed; create a new CalyptiaClient"
+            raise CalyptiaError(msg)
         return self
 
     async def __aexit__(

@@ -7,12 +7,13 @@ decides *how* (auth, retries, timeouts, errors, pagination).
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
-import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Final
 from uuid import UUID
 
+from calyptia_logs import arguments
 from calyptia_logs.errors import APITimeoutError, CalyptiaError, InvalidIDError, excerpt
 from calyptia_logs.models import (
     BulkResult,
@@ -42,6 +43,7 @@ DEFAULT_POLL_INTERVAL: Final = 1.0
 DEFAULT_WAIT_TIMEOUT: Final = 60.0
 
 IDs = Iterable[str | UUID] | AsyncIterable[str | UUID]
+logger: Final = logging.getLogger("calyptia_logs")
 
 
 _CANONICAL_UUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -81,13 +83,6 @@ def _status(value: PipelineLogStatus | str) -> PipelineLogStatus:
         known = ", ".join(s.value for s in PipelineLogStatus)
         msg = f"invalid status {value!r}: expected one of {known}"
         raise ValueError(msg) from None
-
-
-def _positive(value: int, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        msg = f"{what} must be a positive integer, got {value!r}"
-        raise ValueError(msg)
-    return value
 
 
 class PipelineLogs:
@@ -141,12 +136,13 @@ class PipelineLogs:
 
         Raises:
             InvalidIDError: ``log_id`` is not a UUID.
-            ValueError: ``lines`` or ``status`` is invalid (no request is sent).
+            ValueError: ``lines`` (1 .. 2**63-1) or ``status`` is invalid (no request is sent).
+            TypeError: ``lines`` is not an integer.
             CalyptiaError: Any failure of the call, after retries.
         """
         body = PipelineLogUpdate(
             logs=logs,
-            lines=None if lines is None else _positive(lines, "lines"),
+            lines=None if lines is None else arguments.count(lines, "lines"),
             status=None if status is None else _status(status),
         )
         return await self._transport.request(
@@ -182,9 +178,11 @@ class PipelineLogs:
 
         Raises:
             InvalidIDError: ``pipeline_id`` is not a UUID.
+            ValueError: ``lines`` is not 1 .. 2**63-1 (no request is sent).
+            TypeError: ``lines`` is not an integer.
             CalyptiaError: Any failure of the call.
         """
-        body = PipelineLogCreate(lines=_positive(lines, "lines"), logs=logs)
+        body = PipelineLogCreate(lines=arguments.count(lines, "lines"), logs=logs)
         path = f"/v1/pipelines/{uuid_path(pipeline_id, 'pipeline ID')}/logs"
         return await self._transport.request("POST", path, Created, json=body)
 
@@ -209,7 +207,8 @@ class PipelineLogs:
 
         Raises:
             InvalidIDError: ``pipeline_id`` is not a UUID.
-            ValueError: ``last`` or ``status`` is invalid.
+            ValueError: ``last`` (1 .. 2**63-1) or ``status`` is invalid.
+            TypeError: ``last`` is not an integer.
             CalyptiaError: Any failure of the call, after retries.
         """
         return await self._transport.request(
@@ -240,6 +239,10 @@ class PipelineLogs:
 
         Yields:
             Each pipeline log, once.
+
+        Raises:
+            ValueError: ``page_size`` or ``status`` is invalid (before any request).
+            CalyptiaError: A page failed (after retries).
         """
         pages = self._transport.paginate(
             self._list_path(pipeline_id),
@@ -281,6 +284,7 @@ class PipelineLogs:
         async def one(log_id: str | UUID) -> BulkResult:
             return BulkResult(id=log_id, log=await self.get(log_id))
 
+        concurrency = arguments.count(concurrency, "concurrency")
         async for result in self._bulk(ids, one, concurrency, ordered):
             yield result
 
@@ -295,6 +299,7 @@ class PipelineLogs:
         async def one(log_id: str | UUID) -> BulkResult:
             return BulkResult(id=log_id, deleted=await self.delete(log_id))
 
+        concurrency = arguments.count(concurrency, "concurrency")
         async for result in self._bulk(ids, one, concurrency, ordered):
             yield result
 
@@ -305,13 +310,24 @@ class PipelineLogs:
         concurrency: int,
         ordered: bool,
     ) -> AsyncIterator[BulkResult]:
-        """Run ``operation`` per ID, bounded; a failure becomes that item's ``error``."""
+        """Run ``operation`` per ID, bounded; a failure becomes that item's ``error``.
+
+        Whatever one item raises never stops the others: an exception that is
+        not a ``CalyptiaError`` (a bug here, or in an ``on_retry`` /
+        ``on_response`` hook) becomes that item's ``CalyptiaError``, chained to
+        the original. Cancellation is not an item's failure, and passes through.
+        """
 
         async def one(log_id: str | UUID) -> BulkResult:
             try:
                 return await operation(log_id)
             except CalyptiaError as error:
                 return BulkResult(id=log_id, error=error)
+            except Exception as exc:  # noqa: BLE001 - the second line of defence, see above
+                msg = f"unexpected {type(exc).__name__} while processing this item: {exc}"
+                wrapped = CalyptiaError(msg)
+                wrapped.__cause__ = exc
+                return BulkResult(id=log_id, error=wrapped)
 
         async for result in bounded_map(ids, one, concurrency=concurrency, ordered=ordered):
             yield result
@@ -320,63 +336,84 @@ class PipelineLogs:
         self,
         log_id: str | UUID,
         *,
-        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         poll_interval: float | None = None,
     ) -> PipelineLog:
         """Poll a pipeline log until the cluster has filled it (``status == DONE``).
 
+        ``timeout`` bounds the whole wait: a poll still in flight at the
+        deadline (retries and their backoff included) is cancelled.
+
         Args:
             log_id: The pipeline log's ID.
-            timeout: Seconds to wait in all.
+            timeout: Seconds to wait in all; ``None`` waits as long as it takes.
             poll_interval: Seconds between polls; by default the server's
-                ``pollingIntervalMs`` hint (read once from the pipeline's
-                list endpoint), else one second.
+                ``pollingIntervalMs`` hint (read once from the pipeline's list
+                endpoint, clamped to 0.25 s .. 5 min), else one second. The hint
+                is best-effort: if it cannot be read, the default applies.
 
         Returns:
             The filled pipeline log.
 
         Raises:
+            InvalidIDError: ``log_id`` is not a UUID.
+            ValueError: ``timeout`` or ``poll_interval`` is not a finite positive number.
             APITimeoutError: Still not ``DONE`` after ``timeout`` seconds.
             CalyptiaError: A poll failed (after retries).
         """
         log_id = as_uuid(log_id)
-        deadline = time.monotonic() + timeout
-        interval = poll_interval
-        while True:
-            log = await self.get(log_id)
-            if log.status is PipelineLogStatus.DONE:
-                return log
-            if interval is None:
-                interval = await self._polling_hint(log.pipeline_id)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                msg = f"pipeline log {log_id} is still {log.status} after {timeout:g}s"
-                raise APITimeoutError(msg, method="GET", url=f"/v1/pipeline_logs/{log_id}")
-            await asyncio.sleep(min(interval, remaining))
+        timeout = arguments.seconds(timeout, "timeout")
+        interval = arguments.seconds(poll_interval, "poll_interval")
+        last: PipelineLog | None = None
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    last = await self.get(log_id)
+                    if last.status is PipelineLogStatus.DONE:
+                        return last
+                    if interval is None:
+                        interval = await self._polling_hint(last.pipeline_id)
+                    await asyncio.sleep(interval)
+        except TimeoutError as exc:
+            state = f"still {last.status}" if last is not None else "not read once"
+            msg = f"pipeline log {log_id} is {state} after {timeout:g}s"
+            raise APITimeoutError(msg, method="GET", url=f"/v1/pipeline_logs/{log_id}") from exc
 
     async def request_logs(
         self,
         pipeline_id: str | UUID,
         *,
         lines: int = DEFAULT_LINES,
-        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         poll_interval: float | None = None,
     ) -> PipelineLog:
         """Ask for a pipeline's last ``lines`` log lines and wait until they are there.
 
-        :meth:`create` then :meth:`wait_until_done`.
+        :meth:`create` then :meth:`wait_until_done`; every argument is checked
+        before the create is sent.
 
         Returns:
             The filled pipeline log.
         """
+        arguments.seconds(timeout, "timeout")
+        arguments.seconds(poll_interval, "poll_interval")
         created = await self.create(pipeline_id, lines=lines)
         return await self.wait_until_done(created.id, timeout=timeout, poll_interval=poll_interval)
 
     async def _polling_hint(self, pipeline_id: UUID) -> float:
-        page = await self.list(pipeline_id, last=1)
-        if page.polling_interval_ms:
-            return page.polling_interval_ms / 1000
-        return DEFAULT_POLL_INTERVAL
+        """The server's polling hint in seconds (already clamped by the converter), or the default.
+
+        Best-effort: waiting must not depend on it, so a failed lookup (a 403 on
+        the list endpoint, a 503) means the default interval.
+        """
+        try:
+            page = await self.list(pipeline_id, last=1)
+        except CalyptiaError as exc:
+            logger.debug("no polling hint (%s); polling every %gs", exc, DEFAULT_POLL_INTERVAL)
+            return DEFAULT_POLL_INTERVAL
+        if page.polling_interval_ms is None:
+            return DEFAULT_POLL_INTERVAL
+        return page.polling_interval_ms / 1000
 
     @staticmethod
     def _list_path(pipeline_id: str | UUID) -> str:
@@ -388,7 +425,7 @@ class PipelineLogs:
     ) -> dict[str, str]:
         params: dict[str, str] = {}
         if last is not None:
-            params["last"] = str(_positive(last, "last"))
+            params["last"] = str(arguments.count(last, "last"))
         if status is not None:
             params["status"] = _status(status).value
         if before is not None:

@@ -26,12 +26,28 @@ from calyptia_logs import converter
 from calyptia_logs.models import PipelineLog, PipelineLogStatus
 from calyptia_logs.testing.faults import TRANSIENT_MIX, Fault, FaultRule
 
-__all__ = ["DEFAULT_TOKEN", "FakeCalyptiaCloud", "RecordedRequest", "fluent_bit_lines"]
+__all__ = [
+    "DEFAULT_LINES",
+    "DEFAULT_PAGE_SIZE",
+    "DEFAULT_TOKEN",
+    "MAX_LINES",
+    "MAX_PAGE_SIZE",
+    "FakeCalyptiaCloud",
+    "RecordedRequest",
+    "fluent_bit_lines",
+]
 
 #: The token a fake accepts when not told otherwise.
 DEFAULT_TOKEN: Final = "fake-token"  # noqa: S105 - a test credential, by design
+#: The page size of a list without ``last`` (or with ``last=0``, which the API's
+#: spec allows, minimum 0, and the official Go client sends when it is unset).
 DEFAULT_PAGE_SIZE: Final = 50
 MAX_PAGE_SIZE: Final = 1000
+#: The lines a create asks for without ``lines`` (or with ``lines: 0``): the API's default.
+DEFAULT_LINES: Final = 100
+#: The most lines a log request may ask for in the fake (above it: 400). The fake
+#: generates the text itself, on its event loop: this keeps that under ~50 ms and 1 MB.
+MAX_LINES: Final = 10_000
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -107,7 +123,7 @@ class FakeCalyptiaCloud:
         tokens: Iterable[str] = (DEFAULT_TOKEN,),
         project_tokens: Iterable[str] = (DEFAULT_TOKEN,),
         fill_delay: float = 0.0,
-        polling_interval_ms: int | None = 100,
+        polling_interval_ms: int | None = 250,
         latency: float = 0.0,
         record_limit: int = 100_000,
         seed: int = 0,
@@ -145,7 +161,14 @@ class FakeCalyptiaCloud:
         status: PipelineLogStatus = PipelineLogStatus.DONE,
         lines: int = 10,
     ) -> list[uuid.UUID]:
-        """Add ``count`` pipeline logs to a pipeline (oldest first) and return their IDs."""
+        """Add ``count`` pipeline logs to a pipeline (oldest first) and return their IDs.
+
+        Raises:
+            ValueError: ``lines`` is over :data:`MAX_LINES`, or ``count`` is negative.
+        """
+        if not 0 <= lines <= MAX_LINES or count < 0:
+            msg = f"lines must be 0 to {MAX_LINES} and count not negative"
+            raise ValueError(msg)
         self.pipelines.add(pipeline_id)
         base = datetime.now(UTC) - timedelta(seconds=count)
         ids = []
@@ -319,8 +342,8 @@ class FakeCalyptiaCloud:
         logs, lines, status = body.get("logs"), body.get("lines"), body.get("status")
         if logs is not None and not isinstance(logs, str):
             return _error(400, "invalid pipeline log", "logs must be a string")
-        if lines is not None and (type(lines) is not int or lines < 0):
-            return _error(400, "invalid pipeline log", "lines must be a non-negative integer")
+        if lines is not None and (type(lines) is not int or not 0 <= lines <= MAX_LINES):
+            return _error(400, "invalid pipeline log", f"lines must be 0 to {MAX_LINES}")
         if status is not None and status not in ("NEW", "DONE"):
             return _error(400, "invalid pipeline log", f"unknown status {status!r}")
         if logs is not None:
@@ -348,9 +371,9 @@ class FakeCalyptiaCloud:
         body = await self._body(request)
         if isinstance(body, web.Response):
             return body
-        lines = body.get("lines", 100)
-        if type(lines) is not int or lines < 1:
-            return _error(400, "invalid pipeline log", "lines must be a positive integer")
+        lines = body.get("lines") or DEFAULT_LINES  # absent, null and 0 take the default
+        if type(lines) is not int or not 1 <= lines <= MAX_LINES:
+            return _error(400, "invalid pipeline log", f"lines must be 0 to {MAX_LINES}")
         now = datetime.now(UTC)
         log = PipelineLog(
             id=uuid.uuid4(),
@@ -371,12 +394,12 @@ class FakeCalyptiaCloud:
         if isinstance(pipeline, web.Response):
             return pipeline
         query = request.query
-        try:
-            last = int(query.get("last", DEFAULT_PAGE_SIZE))
-        except ValueError:
-            return _error(400, "invalid last", "last must be an integer")
-        if not 1 <= last <= MAX_PAGE_SIZE:
-            return _error(400, "invalid last", f"last must be between 1 and {MAX_PAGE_SIZE}")
+        raw_last = query.get("last", "0")
+        if not (raw_last.isascii() and raw_last.isdigit() and len(raw_last) <= 6):
+            return _error(400, "invalid last", f"last must be an integer, 0 to {MAX_PAGE_SIZE}")
+        last = int(raw_last) or DEFAULT_PAGE_SIZE
+        if last > MAX_PAGE_SIZE:
+            return _error(400, "invalid last", f"last must be between 0 and {MAX_PAGE_SIZE}")
         status = query.get("status")
         if status is not None and status not in ("NEW", "DONE"):
             return _error(400, "invalid status", f"unknown status {status!r}")

@@ -8,6 +8,7 @@ the next page's cursor in a body field or an RFC 8288 ``Link`` header.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import sys
@@ -19,9 +20,13 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import attrs
 import orjson
 
-from calyptia_logs import converter
-from calyptia_logs.errors import APIStatusError, ResponseDecodeError, error_for_status, excerpt
-from calyptia_logs.retry import parse_retry_after
+from calyptia_logs import converter, server_values
+from calyptia_logs.errors import (
+    APIStatusError,
+    ResponseDecodeError,
+    error_for_status,
+    excerpt,
+)
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -33,6 +38,7 @@ __all__ = [
     "cursor_from_link",
     "decode_success",
     "error_from_response",
+    "is_loopback",
     "next_hop",
     "path_template",
     "request_id",
@@ -47,7 +53,6 @@ ENV_TOKEN: Final = "CALYPTIA_CLOUD_TOKEN"  # noqa: S105 - a variable name, not a
 ENV_PROJECT_TOKEN: Final = "CALYPTIA_PROJECT_TOKEN"  # noqa: S105
 ENV_URL: Final = "CALYPTIA_CLOUD_URL"
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
-_LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 _UUID_IN_PATH: Final = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 )
@@ -153,13 +158,23 @@ def check_base_url(
     if parts.query or parts.fragment or parts.username or parts.password:
         msg = f"base_url must not carry a query, fragment or user info, got {url!r}"
         raise ValueError(msg)
-    if parts.scheme == "http" and parts.hostname not in _LOOPBACK and not allow_insecure_http:
+    if parts.scheme == "http" and not is_loopback(parts.hostname) and not allow_insecure_http:
         msg = (
             f"refusing to send credentials over plain http to {parts.hostname}; "
             "use https, or pass allow_insecure_http=True if you really mean it"
         )
         raise ValueError(msg)
     return url
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine: ``localhost``, 127.0.0.0/8 or ``::1``."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def user_agent(version: str) -> str:
@@ -178,13 +193,18 @@ def build_headers(credentials: Credentials | None, agent: str) -> dict[str, str]
 
 @attrs.frozen
 class RawResponse:
-    """What came back: status, headers and the whole body, for the pure decoders."""
+    """What came back: status, headers and the whole body, for the pure decoders.
+
+    ``secrets`` are the client's credentials: any error built from this
+    response has them removed, whatever the server echoed.
+    """
 
     status: int
     headers: Mapping[str, str]
     body: bytes
     method: str
     url: str
+    secrets: tuple[str, ...] = ()
 
     @property
     def content_type(self) -> str | None:
@@ -210,20 +230,22 @@ def error_from_response(response: RawResponse, *, attempts: int = 1) -> APIStatu
 
     The server's ``error`` and ``detail`` fields become ``message`` and
     ``detail``; an HTML page or empty body from a proxy gets the reason
-    phrase and keeps a short excerpt of what was sent.
+    phrase and keeps a short excerpt of what was sent. Every value is read
+    through :mod:`calyptia_logs.server_values`: one line, capped, no credentials.
     """
     status = response.status
+    secrets = response.secrets
     doc = _error_document(response.body)
     try:
         reason = HTTPStatus(status).phrase
     except ValueError:
         reason = "Unknown Status"
     if doc is not None:
-        message = doc["error"]
+        message = server_values.one_line(doc["error"], server_values.MESSAGE_MAX_CHARS, secrets)
         detail = doc.get("detail") if isinstance(doc.get("detail"), str) else None
-        extra = {k: v for k, v in doc.items() if k not in ("error", "detail")}
+        extra = server_values.error_fields(doc, secrets)
     else:
-        kind = response.content_type or "no content type"
+        kind = server_values.one_line(response.content_type or "no content type", 100)
         message = reason
         detail = (
             f"the body is not a Calyptia error document ({kind}, {len(response.body)} bytes)"
@@ -234,8 +256,9 @@ def error_from_response(response: RawResponse, *, attempts: int = 1) -> APIStatu
     cls = error_for_status(status)
     if 300 <= status < 400:
         location = response.headers.get("Location")
-        message = f"{reason}: redirect to {location or 'an unnamed location'} not followed"
-    return cls(
+        where = server_values.one_line(location, 200) if location else "an unnamed location"
+        message = f"{reason}: redirect to {where} not followed"
+    error = cls(
         message,
         status=status,
         detail=detail,
@@ -245,8 +268,9 @@ def error_from_response(response: RawResponse, *, attempts: int = 1) -> APIStatu
         url=response.url,
         attempts=attempts,
         error_fields=extra,
-        retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        retry_after=server_values.retry_after(response.headers.get("Retry-After")),
     )
+    return error.redact(secrets)
 
 
 def decode_success(response: RawResponse, cls: type[T]) -> T:
@@ -263,8 +287,10 @@ def decode_success(response: RawResponse, cls: type[T]) -> T:
             response.body, cls, status=response.status, content_type=response.content_type
         )
     except ResponseDecodeError as exc:
-        # The converter knows nothing of requests; add where the body came from.
+        # The converter knows nothing of requests; add where the body came from,
+        # and take out anything of ours the server echoed.
         exc.method, exc.url = response.method, response.url
+        exc.redact(response.secrets)
         raise
 
 
@@ -276,15 +302,20 @@ def cursor_from_link(link: str | None, cursor_param: str = "before") -> str | No
     """Read the next page's cursor from an RFC 8288 ``Link: <...?before=X>; rel="next"`` header.
 
     Returns:
-        The value of ``cursor_param`` in the ``rel="next"`` target, or ``None``.
+        The value of ``cursor_param`` in the ``rel="next"`` target, or ``None``
+        (also for a header longer than any server sends, left unparsed).
+
+    Raises:
+        ValueError: The cursor is longer than
+            :data:`~calyptia_logs.server_values.CURSOR_MAX_CHARS`.
     """
-    if not link:
+    if not link or len(link) > server_values.HEADER_MAX_CHARS:
         return None
     for target, params in _LINK.findall(link):
         rel = _REL_NEXT.search(params)
         if rel and "next" in rel.group(1).split():
             values = parse_qs(urlsplit(target).query).get(cursor_param)
-            return values[0] if values else None
+            return server_values.cursor(values[0]) if values else None
     return None
 
 
@@ -294,11 +325,11 @@ def path_template(path: str) -> str:
 
 
 def request_id(headers: Mapping[str, str]) -> str | None:
-    """The server's request ID header, if it sent one."""
+    """The server's request ID header, if it sent one: one line, at most 200 characters."""
     for name in _REQUEST_ID_HEADERS:
         value = headers.get(name)
         if value:
-            return value
+            return server_values.request_id(value)
     return None
 
 

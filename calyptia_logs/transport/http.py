@@ -19,11 +19,12 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from calyptia_logs import converter
+from calyptia_logs import arguments, converter
 from calyptia_logs.errors import (
     APIConnectionError,
     APITimeoutError,
     CalyptiaError,
+    ResponseDecodeError,
     ResponseTooLargeError,
 )
 from calyptia_logs.retry import OnRetry, RetryBudget, RetryPolicy
@@ -78,6 +79,37 @@ def _translate(
     return APIConnectionError(msg, method=method, url=url)
 
 
+def _client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
+    """Check the per-attempt timeout (finite, positive seconds) and make it aiohttp's."""
+    if isinstance(timeout, aiohttp.ClientTimeout):
+        for name in ("total", "connect", "sock_read", "sock_connect"):
+            arguments.seconds(getattr(timeout, name), f"timeout.{name}")
+        return timeout
+    return aiohttp.ClientTimeout(total=arguments.seconds(timeout, "timeout"))
+
+
+def _discard(session: aiohttp.ClientSession) -> None:
+    """Close the sockets of a session whose event loop has ended, without that loop.
+
+    aiohttp's own close needs the loop; with the loop closed, its connector
+    only forgets its connections, and their sockets leak until collected. The
+    socket objects of asyncio's transports are closed here directly instead
+    (private attributes, read defensively: on any surprise, nothing is done).
+    """
+    connector = session.connector
+    if connector is None:
+        return
+    pooled = [proto for conns in getattr(connector, "_conns", {}).values() for proto, _ in conns]
+    for proto in [*pooled, *getattr(connector, "_acquired", ())]:
+        transport = getattr(proto, "transport", None)
+        sock = getattr(transport, "_sock", None)
+        if sock is not None:
+            # What asyncio's own _call_connection_lost does, which needs the loop to run.
+            sock.close()
+            transport._sock = None  # type: ignore[union-attr]
+    connector._close()  # marks it closed, so the session reports closed and never warns
+
+
 class Transport:
     """Sends requests to the API with auth, timeouts, retries and error mapping.
 
@@ -123,16 +155,14 @@ class Transport:
         self.credentials = credentials
         self.retry = retry or RetryPolicy()
         self.retry_budget = retry_budget if retry_budget is not None else RetryBudget()
-        self.deadline = deadline
-        self.max_response_size = max_response_size
+        self.deadline = arguments.seconds(deadline, "deadline")
+        self.max_response_size = arguments.count(max_response_size, "max_response_size")
+        # Never echoed back: every error built here has these removed (a server may echo them).
+        self._secrets = (credentials.token,)
         self.on_retry = on_retry
         self.on_response = on_response
         self.follow_redirects = follow_redirects
-        self._timeout = (
-            timeout
-            if isinstance(timeout, aiohttp.ClientTimeout)
-            else aiohttp.ClientTimeout(total=timeout)
-        )
+        self._timeout = _client_timeout(timeout)
         self._headers = build_headers(credentials, user_agent)
         self._anonymous_headers = build_headers(None, user_agent)
         self._session = session
@@ -146,13 +176,15 @@ class Transport:
         self._json_request_headers = (
             json_type if self._default_headers else self._headers | json_type
         )
-        self._connector_limit = connector_limit
+        self._connector_limit = arguments.count(connector_limit, "connector_limit", minimum=0)
         # Requests wait for a free connection here, before aiohttp's timeout starts,
         # so that a queue for the pool never counts against a request's timeout.
         limit = connector_limit if session is None else getattr(session.connector, "limit", 0)
         self._slots = asyncio.Semaphore(limit) if limit else None
         self._trace_configs = list(trace_configs or ())
         self._closed = False
+        # The event loop this transport's session belongs to, set on first use.
+        self._loop: asyncio.AbstractEventLoop | None = None
         # One coroutine fewer per call when there are no redirects to follow.
         self._fetch = self._exchange if follow_redirects else self._send
 
@@ -173,6 +205,7 @@ class Transport:
         if self._closed:
             msg = "this client is closed; create a new CalyptiaClient"
             raise CalyptiaError(msg)
+        self._loop = asyncio.get_running_loop()
         # Created here, inside the running loop, never at construction.
         connector = aiohttp.TCPConnector(limit=self._connector_limit)
         self._session = aiohttp.ClientSession(
@@ -183,11 +216,39 @@ class Transport:
         return self._session
 
     async def close(self) -> None:
-        """Close the session if this transport created it; a caller's own session stays open."""
+        """Close the session if this transport created it; a caller's own session stays open.
+
+        Called from another event loop than the session's, it closes the
+        session in its own loop (or, if that loop is gone, closes its sockets).
+        """
         self._closed = True
         session, self._session = self._session, None
-        if session is not None and self._owns_session and not session.closed:
+        if session is None or not self._owns_session or session.closed:
+            return
+        home = self._loop
+        if home is None or home is asyncio.get_running_loop():
             await session.close()
+        elif home.is_closed():
+            _discard(session)
+        else:
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(session.close(), home))
+
+    def _check_loop(self, method: str, url: str) -> None:
+        """Refuse to use the session from an event loop other than the one it was made in."""
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+            return
+        if self._session is not None and self._owns_session and self._loop.is_closed():
+            # Its loop ended with the session open (asyncio.run() returned while the
+            # client was not closed): nothing can await its close now, so release its
+            # sockets here rather than leak them.
+            _discard(self._session)
+        msg = (
+            "this client was first used in another event loop; create one CalyptiaClient "
+            "per event loop (each asyncio.run() call starts a new loop)"
+        )
+        raise CalyptiaError(msg, method=method, url=url)
 
     async def request(
         self,
@@ -309,6 +370,8 @@ class Transport:
     ) -> RawResponse:
         """One HTTP exchange: send, read the whole body, translate any transport failure."""
         session = self._session or self._open_session()
+        if self._loop is not asyncio.get_running_loop():
+            self._check_loop(method, url)
         if session.closed:
             # aiohttp would raise a bare RuntimeError; a caller's session may have been closed.
             msg = "the aiohttp session this client uses is closed"
@@ -336,9 +399,9 @@ class Transport:
                     body = await resp.read()
                 else:
                     body = await self._read_capped(resp, method, url)
-                response = RawResponse(resp.status, resp.headers, body, method, url)
+                response = RawResponse(resp.status, resp.headers, body, method, url, self._secrets)
         except (TimeoutError, aiohttp.ClientError) as exc:
-            error = _translate(exc, method, url, self._timeout.total)
+            error = _translate(exc, method, url, self._timeout.total).redact(self._secrets)
             # A ClientResponseError's repr carries request_info, whose headers hold the
             # token: that one is not chained.
             raise error from (None if isinstance(exc, aiohttp.ClientResponseError) else exc)
@@ -407,11 +470,18 @@ class Transport:
             self.on_response(info)
 
     async def _page_attempt(
-        self, url: str, query: Mapping[str, str], cls: type[T]
+        self, url: str, query: Mapping[str, str], cls: type[T], cursor_param: str
     ) -> tuple[T, str | None]:
-        """One attempt at a page: the decoded page and its ``Link`` header."""
+        """One attempt at a page: the decoded page and the cursor of its ``Link`` header."""
         response = await self._fetch("GET", url, query, None, self._request_headers)
-        return decode_success(response, cls), response.headers.get("Link")
+        page = decode_success(response, cls)
+        try:
+            return page, cursor_from_link(response.headers.get("Link"), cursor_param)
+        except ValueError as exc:
+            msg = f"the Link header's next cursor is unusable: {exc}"
+            raise ResponseDecodeError(
+                msg, status=response.status, method="GET", url=response.url
+            ) from exc
 
     async def paginate(
         self,
@@ -435,15 +505,16 @@ class Transport:
         url = self.base_url + path
         seen: set[str] = set()
         while True:
-            page, link = await self._retrying(
-                lambda: self._page_attempt(url, query, cls), "GET", path, url
+            page, link_cursor = await self._retrying(
+                lambda: self._page_attempt(url, query, cls, cursor_param), "GET", path, url
             )
             yield page
-            cursor = cursor_of(page) or cursor_from_link(link, cursor_param)
+            cursor = cursor_of(page) or link_cursor
             if not cursor:
                 return
             if cursor in seen:
-                msg = f"the server sent cursor {cursor!r} twice; stopping instead of looping"
-                raise CalyptiaError(msg, method="GET", url=self.base_url + path)
+                msg = f"the server sent cursor {cursor!r:.100} twice; stopping instead of looping"
+                error = CalyptiaError(msg, method="GET", url=self.base_url + path)
+                raise error.redact(self._secrets)
             seen.add(cursor)
             query[cursor_param] = cursor

@@ -1,0 +1,72 @@
+"""The trust boundary for numbers the caller passes: checked before any request is sent.
+
+A caller's mistake is a ``TypeError`` (wrong type) or a ``ValueError`` (out of
+range) that names the parameter, raised at the call, never a traceback from
+deep inside aiohttp or orjson halfway through a request. (IDs are checked by
+:func:`calyptia_logs.resources.as_uuid`; tokens and URLs by the transport core.)
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+from typing import Any, Final, overload
+
+__all__ = ["MAX_INT64", "count", "finite_seconds", "seconds"]
+
+#: The largest count the API takes: its numbers are Go ``int`` / ``uint``, 64 bits
+#: on the servers it runs on (and orjson, which writes the body, stops there too).
+MAX_INT64: Final = 2**63 - 1
+
+
+def count(value: object, name: str, *, minimum: int = 1, maximum: int = MAX_INT64) -> int:
+    """Check a whole number such as ``lines``, ``last`` or ``concurrency``.
+
+    Raises:
+        TypeError: Not an ``int`` (a ``bool``, a ``float`` and a ``str`` are refused).
+        ValueError: Outside ``minimum`` .. ``maximum``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        msg = f"{name} must be an integer, got {type(value).__name__} {value!r:.40}"
+        raise TypeError(msg)
+    if not minimum <= value <= maximum:
+        bound = f"at least {minimum}" if maximum == MAX_INT64 else f"{minimum} to {maximum}"
+        msg = f"{name} must be {bound}, got {value!r:.40}"
+        raise ValueError(msg)
+    return value
+
+
+@overload
+def seconds(value: float, name: str, *, zero: bool = ...) -> float: ...
+@overload
+def seconds(value: object, name: str, *, zero: bool = ...) -> float | None: ...
+def seconds(value: object, name: str, *, zero: bool = False) -> float | None:
+    """Check a duration: a finite number of seconds, positive (or zero, if allowed).
+
+    ``None`` passes through: where a parameter accepts it, it means "no limit".
+
+    Raises:
+        TypeError: Not a real number (a ``bool`` or a ``str`` is refused).
+        ValueError: Negative, zero (unless allowed), NaN or infinite.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Real):
+        msg = f"{name} must be a number of seconds, got {type(value).__name__} {value!r:.40}"
+        raise TypeError(msg)
+    number = float(value)
+    if not math.isfinite(number) or number < 0 or (number == 0 and not zero):
+        need = "finite and not negative" if zero else "finite and positive"
+        hint = " (use None for no limit)" if math.isinf(number) else ""
+        msg = f"{name} must be {need}, got {value!r}{hint}"
+        raise ValueError(msg)
+    return number
+
+
+def finite_seconds(*, zero: bool = False) -> Any:
+    """An attrs validator running :func:`seconds` on the field it validates."""
+
+    def validate(_instance: object, attribute: Any, value: float) -> None:
+        seconds(value, attribute.name, zero=zero)
+
+    return validate

@@ -1,0 +1,250 @@
+"""The trust boundary for values the server controls: each parsed once, here, into a bounded value.
+
+A header or body field the client acts on is read through one of these
+functions, which states the form it accepts and the bounds it keeps. What
+falls outside is ignored (the client's default applies) or clamped; nothing
+here raises, so a misbehaving server can never turn a good call into a crash,
+a tight loop or a hang. Text the server sends that ends up in an exception or
+a log line goes through :func:`one_line` first: one line, length-capped, and
+without the client's own credentials.
+
+What is accepted, and what happens otherwise:
+
+* ``Retry-After``: ASCII digits, or an HTTP-date in one of RFC 9110's three
+  formats; anything else is ignored (the policy's backoff applies).
+* ``pollingIntervalMs``: an integer > 0, clamped to 250 ms .. 5 min; anything
+  else is ignored (the default interval applies).
+* ``count``: an integer, clamped to 0 .. 2**63-1; anything else reads as 0.
+* ``endCursor`` and the ``Link`` cursor: a string of at most 4,096 characters;
+  a longer one is refused as a ``ResponseDecodeError`` (never cut).
+* request-id headers: one line, at most 200 characters.
+* error text (``error``, ``detail``, body excerpt, headers, other fields):
+  one line, capped, the client's credentials removed.
+
+This module imports nothing from the rest of the library.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Final
+from urllib.parse import quote
+
+__all__ = [
+    "CURSOR_MAX_CHARS",
+    "DETAIL_MAX_CHARS",
+    "HEADER_VALUE_MAX_CHARS",
+    "MESSAGE_MAX_CHARS",
+    "POLL_INTERVAL_MAX_MS",
+    "POLL_INTERVAL_MIN_MS",
+    "REDACTED",
+    "RETRY_AFTER_CEILING",
+    "count",
+    "cursor",
+    "error_fields",
+    "one_line",
+    "polling_interval_ms",
+    "request_id",
+    "retry_after",
+]
+
+#: What a credential is replaced with wherever it would appear.
+REDACTED: Final = "<redacted>"
+#: The largest ``Retry-After`` represented, in seconds (a year); anything longer
+#: is clamped to it, and is in any case over the retry policy's ``max_retry_after``.
+RETRY_AFTER_CEILING: Final = 365 * 24 * 3600.0
+#: Bounds of the ``pollingIntervalMs`` hint: a server asking for less than a
+#: quarter second (or for a negative interval) must not make us poll in a tight
+#: loop; one asking for more than five minutes is likely wrong.
+POLL_INTERVAL_MIN_MS: Final = 250
+POLL_INTERVAL_MAX_MS: Final = 300_000
+#: The longest cursor accepted. Real cursors are short opaque tokens; the cursor is
+#: sent back in a query string, and URLs past a few KiB are refused by most servers.
+CURSOR_MAX_CHARS: Final = 4096
+#: ``count`` is a Go ``uint`` on the server; anything past int64 is nonsense.
+COUNT_MAX: Final = 2**63 - 1
+#: Caps for server text kept in exceptions: the ``error`` field, ``detail``, one
+#: header value. (Body excerpts: :data:`calyptia_logs.errors.BODY_EXCERPT_CHARS`.)
+MESSAGE_MAX_CHARS: Final = 300
+DETAIL_MAX_CHARS: Final = 1000
+HEADER_VALUE_MAX_CHARS: Final = 200
+#: The most headers, and error-document fields, an exception keeps.
+MAX_KEPT_ITEMS: Final = 50
+#: The longest header the parsers here look at; aiohttp refuses fields over 8190 bytes anyway.
+HEADER_MAX_CHARS: Final = 8192
+
+# Control characters (C0, DEL, C1), and the Unicode line and paragraph separators
+# and bidirectional overrides that split or disguise a log line.
+_UNSAFE: Final = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+_ESCAPES: Final = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return _ESCAPES.get(char) or f"\\u{ord(char):04x}"
+
+
+def one_line(text: str, limit: int | None = None, secrets: Iterable[str] = ()) -> str:
+    r"""Make server text safe for a message or a log line.
+
+    Every secret (and its percent-encoded form) is replaced by ``<redacted>``
+    first, so that cutting can never leave half a token behind; then control
+    characters and line separators are escaped (``\n``, ``\u001b``), and the
+    result is cut to ``limit`` characters, saying how many were left out.
+    """
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+            encoded = quote(secret, safe="")
+            if encoded != secret:
+                text = text.replace(encoded, REDACTED)
+    if _UNSAFE.search(text):
+        text = _UNSAFE.sub(_escape, text)
+    if limit is not None and len(text) > limit:
+        return f"{text[:limit]}... ({len(text) - limit} more characters)"
+    return text
+
+
+# RFC 9110 section 5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime forms.
+_IMF_FIXDATE: Final = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d\d) ([A-Z][a-z]{2}) (\d{4}) (\d\d):(\d\d):(\d\d) GMT",
+    re.ASCII,
+)
+_RFC850: Final = re.compile(
+    r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), "
+    r"(\d\d)-([A-Z][a-z]{2})-(\d\d) (\d\d):(\d\d):(\d\d) GMT",
+    re.ASCII,
+)
+_ASCTIME: Final = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) ([ \d]\d) (\d\d):(\d\d):(\d\d) (\d{4})",
+    re.ASCII,
+)
+_MONTHS: Final = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+
+
+def _http_date(value: str, now: float) -> datetime | None:
+    """Parse an RFC 9110 HTTP-date (all three formats) as UTC, or ``None``."""
+    if match := _IMF_FIXDATE.fullmatch(value):
+        day, month, year, hh, mm, ss = match.groups()
+    elif match := _RFC850.fullmatch(value):
+        day, month, yy, hh, mm, ss = match.groups()
+        # RFC 9110: a two-digit year more than 50 years in the future is in the past century.
+        this_year = datetime.fromtimestamp(now, UTC).year
+        year_number = this_year - this_year % 100 + int(yy)
+        if year_number > this_year + 50:
+            year_number -= 100
+        year = str(year_number)
+    elif match := _ASCTIME.fullmatch(value):
+        month, day, hh, mm, ss, year = match.groups()
+    else:
+        return None
+    if month not in _MONTHS:
+        return None
+    try:
+        return datetime(int(year), _MONTHS[month], int(day), int(hh), int(mm), int(ss), tzinfo=UTC)
+    except ValueError:  # 31 Feb, hour 25, year 0
+        return None
+
+
+def retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Read ``Retry-After`` as seconds to wait: delay-seconds or an HTTP-date.
+
+    RFC 9110: delay-seconds is ASCII digits only (a Unicode digit such as ``²`` is
+    not one); an HTTP-date in the past means "now". The result is clamped to
+    0 .. :data:`RETRY_AFTER_CEILING`.
+
+    Args:
+        value: The header value, if sent.
+        now: The current POSIX time, for HTTP-dates (defaults to the clock).
+
+    Returns:
+        Seconds, or ``None`` when absent or not in either form (the policy's
+        backoff applies then).
+    """
+    if not value or len(value) > HEADER_MAX_CHARS:
+        return None
+    value = value.strip(" \t")
+    if value.isascii() and value.isdigit():
+        # More digits than the ceiling has is the ceiling; no huge-int conversion.
+        return RETRY_AFTER_CEILING if len(value) > 8 else min(float(value), RETRY_AFTER_CEILING)
+    if now is None:
+        now = time.time()
+    when = _http_date(value, now)
+    if when is None:
+        return None
+    return min(max(0.0, when.timestamp() - now), RETRY_AFTER_CEILING)
+
+
+def polling_interval_ms(value: object) -> int | None:
+    """Read the ``pollingIntervalMs`` hint, clamped to 250 ms .. 5 min.
+
+    Returns:
+        The hint in milliseconds, or ``None`` (use the default) when it is
+        absent, not an integer (a float, a string, a boolean) or not positive.
+    """
+    if type(value) is not int or value <= 0:
+        return None
+    return min(max(value, POLL_INTERVAL_MIN_MS), POLL_INTERVAL_MAX_MS)
+
+
+def count(value: object) -> int:
+    """Read a page's ``count``: an integer clamped to 0 .. 2**63-1; anything else is 0."""
+    if type(value) is not int:
+        return 0
+    return min(max(value, 0), COUNT_MAX)
+
+
+def cursor(value: object) -> str | None:
+    """Read an ``endCursor``: ``None``, ``""`` (no more pages) or a bounded string.
+
+    Raises:
+        TypeError: Not a string (a wrong-shape page; the converter reports it).
+        ValueError: Longer than :data:`CURSOR_MAX_CHARS`: refused rather than
+            cut, since a cut cursor would silently skip or repeat items.
+    """
+    if value is None:
+        return None
+    if type(value) is not str:
+        msg = f"expected a cursor string or null, got {type(value).__name__}"
+        raise TypeError(msg)
+    if len(value) > CURSOR_MAX_CHARS:
+        msg = f"cursor of {len(value)} characters is over the {CURSOR_MAX_CHARS} accepted"
+        raise ValueError(msg)
+    return value or None
+
+
+def request_id(value: str | None) -> str | None:
+    """Read a request-ID header for logs and hooks: one line, at most 200 characters."""
+    if not value:
+        return None
+    return one_line(value, HEADER_VALUE_MAX_CHARS)
+
+
+def error_fields(doc: Mapping[str, Any], secrets: Iterable[str] = ()) -> dict[str, Any]:
+    """Keep an error document's other fields (``quotaLimit``, ``index``, ...) as bounded scalars.
+
+    At most 50 fields; keys and strings made one line and capped; numbers,
+    booleans and null kept; nested objects and arrays left out.
+    """
+    secrets = tuple(secrets)
+    kept: dict[str, Any] = {}
+    for key, value in doc.items():
+        if key in ("error", "detail"):
+            continue
+        if len(kept) >= MAX_KEPT_ITEMS:
+            break
+        if isinstance(value, str):
+            kept[one_line(key, 100, secrets)] = one_line(value, HEADER_VALUE_MAX_CHARS, secrets)
+        elif value is None or isinstance(value, bool | int | float):
+            kept[one_line(key, 100, secrets)] = value
+    return kept
