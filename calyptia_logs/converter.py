@@ -234,9 +234,23 @@ def structure(data: Any, cls: type[T], *, status: int = 200) -> T:
         return hook(data, cls)  # type: ignore[no-any-return]
     except Exception as exc:  # every mismatch becomes our error, with detail
         msg = f"response does not match {cls.__name__}: {_explain(data, cls)}"
-        raise ResponseDecodeError(
-            msg, status=status, body=excerpt(orjson.dumps(data, default=repr))
-        ) from exc
+        raise ResponseDecodeError(msg, status=status, body=_excerpt_of(data)) from exc
+
+
+def _excerpt_of(data: Any) -> str:
+    """A short excerpt of decoded JSON, whatever its shape.
+
+    orjson writes at most 254 levels of nesting and reads up to 1,024: a deep
+    document that decoded fine must not fail again here (found by the wire fuzzer).
+    """
+    try:
+        return excerpt(orjson.dumps(data, default=repr))
+    except (TypeError, orjson.JSONEncodeError):
+        pass
+    try:
+        return excerpt(repr(data))
+    except RecursionError:
+        return "(nested too deeply to show)"
 
 
 def decode(body: bytes, cls: type[T], *, status: int = 200, content_type: str | None = None) -> T:
@@ -259,6 +273,7 @@ def decode(body: bytes, cls: type[T], *, status: int = 200, content_type: str | 
         return structure(data, cls, status=status)
     except ResponseDecodeError as exc:
         exc.content_type = content_type
+        exc.body = excerpt(body)  # what the server sent, rather than a re-serialisation
         raise
 
 

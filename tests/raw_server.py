@@ -89,11 +89,16 @@ class RawServer:
         self.answer = answer
         self.requests: list[RawRequest] = []
         self.connections = 0
+        #: The server's own connection tasks (tests looking for leaked tasks leave these out).
+        self.tasks: set[asyncio.Task[Any]] = set()
         self._open: set[asyncio.StreamWriter] = set()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         self._open.add(writer)
+        task = asyncio.current_task()
+        if task is not None:
+            self.tasks.add(task)
         try:
             while (request := await _read_request(reader)) is not None:
                 self.requests.append(request)

@@ -159,3 +159,13 @@ def test_wire_name_is_go_style_camel_case() -> None:
     assert converter.wire_name("pipeline_id") == "pipelineID"
     assert converter.wire_name("polling_interval_ms") == "pollingIntervalMs"
     assert converter.wire_name("id") == "id"
+
+
+@pytest.mark.parametrize("depth", [255, 1000, 1024])
+@pytest.mark.parametrize("cls", [PipelineLog, PipelineLogsPage])
+def test_deeply_nested_json_is_a_decode_error(depth: int, cls: type) -> None:
+    # orjson reads 1,024 levels but writes only 254: the error's excerpt must not re-serialise.
+    for body in (b"[" * depth + b"]" * depth, b'{"items": ' + b"[" * (depth - 1) + b"]" * (depth - 1) + b"}"):
+        with pytest.raises(ResponseDecodeError) as caught:
+            converter.decode(body, cls)
+        assert caught.value.body.startswith(body[:20].decode())

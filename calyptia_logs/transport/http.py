@@ -380,6 +380,7 @@ class Transport:
         if self._slots is not None:
             await self._slots.acquire()
         started = time.perf_counter() if timed else 0.0
+        failure: APIConnectionError | None = None
         try:
             async with session.request(
                 method,
@@ -401,13 +402,17 @@ class Transport:
                     body = await self._read_capped(resp, method, url)
                 response = RawResponse(resp.status, resp.headers, body, method, url, self._secrets)
         except (TimeoutError, aiohttp.ClientError) as exc:
-            error = _translate(exc, method, url, self._timeout.total).redact(self._secrets)
+            failure = _translate(exc, method, url, self._timeout.total).redact(self._secrets)
+            if not isinstance(exc, aiohttp.ClientResponseError):
+                raise failure from exc
             # A ClientResponseError's repr carries request_info, whose headers hold the
-            # token: that one is not chained.
-            raise error from (None if isinstance(exc, aiohttp.ClientResponseError) else exc)
+            # token: raised below, outside this block, so that it is neither the cause nor
+            # the __context__ (which "from None" would still keep; found by the wire fuzzer).
         finally:
             if self._slots is not None:
                 self._slots.release()
+        if failure is not None:
+            raise failure
         if timed:
             self._observe(response, time.perf_counter() - started)
         return response

@@ -1,0 +1,428 @@
+"""A wire-level fuzzer: a raw socket server whose every answer is drawn by hypothesis.
+
+One drawn answer (status line, headers, framing, content encoding, body, and
+what the connection does afterwards) is served for every request of an
+example, and every public call runs against it at once. The property, for
+each call: it ends within its time bound, with a result or a ``CalyptiaError``
+and nothing else; afterwards no connection is checked out and no task is left
+pending; and the token, which the server echoes wherever it can, appears in no
+``str`` or ``repr`` of anything raised.
+
+``tests/test_wire_fuzz.py`` runs it; ``python -m tests.wire_fuzz --examples N``
+prints the outcome table that docs/reliability.md quotes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import gzip
+import json
+import sys
+import time
+import traceback
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
+from typing import Any
+
+import attrs
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from calyptia_logs import BulkResult, CalyptiaClient, CalyptiaError, RetryPolicy
+from calyptia_logs.retry import no_sleep
+from tests.raw_server import RawRequest, Reply, raw_server
+
+TOKEN = "fuzz-SECRET-5b1e0c9d"  # noqa: S105 - a test credential
+ECHO = "{{ECHO}}"  # the server puts the request's credential header here
+LOG_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+PIPELINE_ID = "9b2c0e8a-1d4f-4c5e-8f3a-6b7d2e1c0a9f"
+
+#: Per-attempt timeout and attempts: a stalled answer costs at most 2 x 0.25 s.
+ATTEMPT_TIMEOUT = 0.25
+ATTEMPTS = 2
+WAIT_TIMEOUT = 0.3
+#: Each call must end within this; past it, the call is taken to hang.
+TIME_BOUND = 3.0
+
+# --- what the server sends ---------------------------------------------------------------
+
+_echo = st.sampled_from([ECHO, f"Bearer {ECHO}", f"token={ECHO}\nnext line"])
+_texts = st.one_of(st.text(max_size=40), _echo, st.just("two\r\nlines\x1b[31m\u2028"))
+_ints = st.one_of(
+    st.integers(-(2**70), 2**70), st.sampled_from([0, -1, 1, 2**63, 2**64, 10**30])
+)
+_scalars = st.one_of(st.none(), st.booleans(), _ints, st.floats(allow_nan=False), _texts)
+_uuids = st.one_of(st.uuids().map(str), st.just(LOG_ID), _scalars)
+_times = st.one_of(
+    st.sampled_from(
+        [
+            "2024-05-01T10:00:00.123456789Z",
+            "0001-01-01T00:00:00Z",
+            "0001-01-01T00:00:00+02:00",
+            "9999-12-31T23:59:59-05:00",
+            "2024-05-01T12:00:05.5+02:00",
+            "2024-13-01T00:00:00Z",
+            "2024-05-01T10:00:00",
+        ]
+    ),
+    _scalars,
+)
+
+
+def _maybe_drop(doc: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
+    """Sometimes leave fields out, as omitempty (or a broken server) does."""
+
+    @st.composite
+    def dropped(draw: st.DrawFn) -> dict[str, Any]:
+        value = draw(doc)
+        gone = draw(st.sets(st.sampled_from(sorted(value)), max_size=2)) if value else set()
+        return {k: v for k, v in value.items() if k not in gone}
+
+    return dropped()
+
+
+_log = _maybe_drop(
+    st.fixed_dictionaries(
+        {
+            "id": _uuids,
+            "pipelineID": _uuids,
+            "status": st.one_of(st.sampled_from(["NEW", "DONE", "ARCHIVED", "done"]), _scalars),
+            "lines": _ints,
+            "logs": _texts,
+            "createdAt": _times,
+            "updatedAt": _times,
+        }
+    )
+)
+_good_log = st.builds(
+    lambda status: {
+        "id": LOG_ID,
+        "pipelineID": PIPELINE_ID,
+        "status": status,
+        "lines": 3,
+        "logs": "a\nb\n",
+        "createdAt": "2024-05-01T10:00:00.123456789Z",
+        "updatedAt": "0001-01-01T00:00:00Z",
+    },
+    st.sampled_from(["NEW", "DONE"]),
+)
+_page = _maybe_drop(
+    st.fixed_dictionaries(
+        {
+            "items": st.one_of(st.none(), st.lists(st.one_of(_good_log, _log), max_size=3), _scalars),
+            "endCursor": st.one_of(st.none(), st.text(max_size=20), st.just("c" * 5000), _scalars),
+            "count": _scalars,
+            "pollingIntervalMs": _scalars,
+        }
+    )
+)
+_error = _maybe_drop(
+    st.fixed_dictionaries(
+        {
+            "error": _texts,
+            "detail": _scalars,
+            "quotaLimit": _scalars,
+            "quotaRemaining": _scalars,
+            "nested": st.dictionaries(st.text(max_size=5), _scalars, max_size=3),
+        }
+    )
+)
+_answers = st.fixed_dictionaries(
+    {"id": _uuids, "createdAt": _times, "updatedAt": _times, "deleted": _scalars, "deletedAt": _times}
+)
+_json_docs = st.one_of(_good_log, _log, _page, _error, _maybe_drop(_answers), _scalars)
+
+
+@st.composite
+def _json_body(draw: st.DrawFn) -> bytes:
+    doc = draw(_json_docs)
+    return json.dumps(doc, ensure_ascii=draw(st.booleans())).encode()
+
+
+_bodies = st.one_of(
+    _json_body(),
+    _json_body(),
+    st.binary(max_size=300),
+    st.integers(1, 3000).map(lambda n: b"[" * n + b"]" * n),  # deep nesting
+    st.sampled_from([b"", b"1e400", b"123456789012345678901234567890", b'{"items": [', b"null"]),
+)
+
+_statuses = st.one_of(
+    st.sampled_from([200, 201, 204, 301, 302, 307, 400, 401, 403, 404, 408, 409, 429, 500, 502, 503, 504]),
+    st.integers(100, 999),
+)
+_status_lines = st.one_of(
+    _statuses.map(lambda s: f"HTTP/1.1 {s} Reason"),
+    _statuses.map(lambda s: f"HTTP/1.1 {s} Reason"),
+    st.sampled_from(
+        [
+            "HTTP/1.1 200",
+            "HTTP/1.0 200 OK",
+            "HTTP/1.1 abc OK",
+            "HTTP/2 200 OK",
+            "ICY 200 OK",
+            "HTTP/1.1 200 OK\x00",
+            "HTTP/1.1 99999 Nope",
+            "",
+            "garbage",
+            f"HTTP/1.1 500 {ECHO}",
+        ]
+    ),
+    st.text(max_size=30),
+)
+_retry_after = st.one_of(
+    st.integers(0, 10**12).map(str),
+    st.sampled_from(
+        [
+            "\u00b2",
+            "-1",
+            "1.5",
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Sun, 06 Nov 1994 08:49:37 +9999999999",
+            "Mon, 31 Feb 2024 12:00:00 GMT",
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+            "9" * 5000,
+        ]
+    ),
+    st.text(max_size=30),
+)
+_headers = st.one_of(
+    st.tuples(st.just("Retry-After"), _retry_after),
+    st.tuples(
+        st.just("Content-Length"),
+        st.one_of(
+            st.integers(0, 10**6).map(str),
+            st.sampled_from(["-1", "abc", "99999999999999999999", " 5", "1e3", "5, 6"]),
+        ),
+    ),
+    st.tuples(st.just("Transfer-Encoding"), st.sampled_from(["chunked", "gzip, chunked", "identity", "junk"])),
+    st.tuples(
+        st.just("Content-Encoding"),
+        st.sampled_from(["gzip", "deflate", "br", "zstd", "identity", "x-junk", "gzip, gzip"]),
+    ),
+    st.tuples(
+        st.just("Link"),
+        st.one_of(
+            st.text(max_size=20).map(lambda c: f'</v1/x?before={c}>; rel="next"'),
+            st.just('</v1/x?before=' + "c" * 5000 + '>; rel="next"'),
+            st.just("<" * 2000 + "; rel=next"),
+            st.text(max_size=60),
+        ),
+    ),
+    st.tuples(st.sampled_from(["X-Request-Id", "Request-Id", "X-Amzn-Trace-Id"]), _texts),
+    st.tuples(st.just("Content-Type"), st.sampled_from(["application/json", "text/html", "", "a" * 500])),
+    st.tuples(st.just("Location"), st.one_of(_texts, st.just("http://127.0.0.1:1/elsewhere"))),
+    st.tuples(st.just("X-Echo"), _echo),
+    st.tuples(st.text(min_size=1, max_size=10), st.text(max_size=20)),  # junk, maybe no colon-safe
+)
+
+
+@attrs.frozen
+class Answer:
+    """One drawn answer, kept readable for hypothesis's failure report."""
+
+    status_line: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    framing: str  # "length" (a correct Content-Length added), "chunked", "chunked-broken", "none"
+    encoding: str  # "none", "gzip", "deflate", "gzip-junk"
+    after: str  # "keep", "close", "hold"
+
+    def render(self, echo: str) -> bytes:
+        """The bytes on the wire, with the request's credential echoed where asked."""
+        body = self.body.replace(ECHO.encode(), echo.encode())
+        headers = list(self.headers)
+        if self.encoding == "gzip":
+            body, headers = gzip.compress(body), [*headers, ("Content-Encoding", "gzip")]
+        elif self.encoding == "deflate":
+            body, headers = zlib.compress(body), [*headers, ("Content-Encoding", "deflate")]
+        elif self.encoding == "gzip-junk":
+            headers = [*headers, ("Content-Encoding", "gzip")]
+        if self.framing == "length":
+            headers.append(("Content-Length", str(len(body))))
+        elif self.framing.startswith("chunked"):
+            headers.append(("Transfer-Encoding", "chunked"))
+            chunks = b"".join(
+                b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:7], body[7:]) if part
+            )
+            body = chunks + (b"0\r\n\r\n" if self.framing == "chunked" else b"zz\r\n")
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers)
+        text = f"{self.status_line}\r\n{head}\r\n".replace(ECHO, echo)
+        return text.encode("utf-8", "surrogateescape") + body
+
+
+answers = st.builds(
+    Answer,
+    status_line=_status_lines,
+    headers=st.lists(_headers, max_size=5).map(tuple),
+    body=_bodies,
+    framing=st.sampled_from(["length", "length", "length", "chunked", "chunked-broken", "none"]),
+    encoding=st.sampled_from(["none", "none", "none", "gzip", "deflate", "gzip-junk"]),
+    # A stalled connection costs the full timeouts: drawn rarely.
+    after=st.integers(0, 39).map(lambda n: "hold" if n == 0 else "close" if n < 10 else "keep"),
+)
+
+# --- what the client does ------------------------------------------------------------------
+
+
+async def _all(items: AsyncIterator[Any], limit: int = 1000) -> list[Any]:
+    async with aclosing(items) as running:  # type: ignore[type-var]
+        out = []
+        async for item in running:
+            out.append(item)
+            if len(out) >= limit:
+                break
+        return out
+
+
+CALLS: dict[str, Callable[[CalyptiaClient], Awaitable[Any]]] = {
+    "get": lambda c: c.pipeline_logs.get(LOG_ID),
+    "update": lambda c: c.pipeline_logs.update(LOG_ID, lines=5, status="DONE"),
+    "delete": lambda c: c.pipeline_logs.delete(LOG_ID),
+    "create": lambda c: c.pipeline_logs.create(PIPELINE_ID, lines=5),
+    "list": lambda c: c.pipeline_logs.list(PIPELINE_ID, last=10),
+    "iter": lambda c: _all(c.pipeline_logs.iter(PIPELINE_ID)),
+    "get_many": lambda c: _all(
+        c.pipeline_logs.get_many([LOG_ID, PIPELINE_ID, "not-a-uuid"], concurrency=2)
+    ),
+    "wait_until_done": lambda c: c.pipeline_logs.wait_until_done(LOG_ID, timeout=WAIT_TIMEOUT),
+}
+
+
+class PropertyViolation(AssertionError):
+    """A call broke the property; the message says how."""
+
+
+def _shown(error: BaseException) -> str:
+    parts: list[str] = []
+    seen: BaseException | None = error
+    while seen is not None:
+        parts += [str(seen), repr(seen), repr(seen.args), repr(vars(seen))]
+        seen = seen.__cause__ or seen.__context__
+    parts.append("".join(traceback.format_exception(error)))
+    return "\n".join(parts)
+
+
+def _outcome(name: str, result: Any) -> str:
+    """Name the outcome, checking what a bulk run reported per item."""
+    if name == "get_many":
+        kinds = []
+        for item in result:
+            assert isinstance(item, BulkResult)
+            if item.error is not None:
+                if TOKEN in _shown(item.error):
+                    raise PropertyViolation(f"get_many: the token in an item's error: {item.error!r}")
+                kinds.append(type(item.error).__name__)
+        if len(result) != 3:
+            raise PropertyViolation(f"get_many: {len(result)} results for 3 IDs")
+        return "ok" if not kinds else "items: " + ", ".join(sorted(set(kinds)))
+    return "ok"
+
+
+async def run_example(answer: Answer, *, project_token: bool = False) -> dict[str, str]:
+    """Serve ``answer`` and run every call against it; return each call's outcome by name.
+
+    Raises:
+        PropertyViolation: A call hung, raised something other than a
+            CalyptiaError, showed the token, or left a connection or task behind.
+    """
+
+    def reply(request: RawRequest) -> Reply:
+        echo = request.headers.get("authorization") or request.headers.get("x-project-token", "")
+        return Reply(answer.render(echo), close=answer.after == "close", hold=answer.after == "hold")
+
+    outcomes: dict[str, str] = {}
+    auth = {"project_token": TOKEN} if project_token else {"token": TOKEN}
+    async with raw_server(reply) as (url, server):
+        client = CalyptiaClient(
+            base_url=url,
+            timeout=ATTEMPT_TIMEOUT,
+            retry=RetryPolicy(max_attempts=ATTEMPTS, sleep=no_sleep),
+            follow_redirects=True,
+            **auth,
+        )
+
+        async def one(name: str, call: Callable[[CalyptiaClient], Awaitable[Any]]) -> None:
+            started = time.monotonic()
+            try:
+                async with asyncio.timeout(TIME_BOUND):
+                    result = await call(client)
+            except TimeoutError as exc:
+                raise PropertyViolation(f"{name}: no end within {TIME_BOUND}s") from exc
+            except CalyptiaError as exc:
+                if TOKEN in _shown(exc):
+                    raise PropertyViolation(f"{name}: the token in {exc!r}") from exc
+                outcomes[name] = type(exc).__name__
+            except Exception as exc:
+                raise PropertyViolation(f"{name}: {type(exc).__name__} escaped: {exc!r}") from exc
+            else:
+                outcomes[name] = _outcome(name, result)
+            assert time.monotonic() - started < TIME_BOUND
+
+        try:
+            await asyncio.gather(*(one(name, call) for name, call in CALLS.items()))
+            session = client.transport.session
+            if session is not None and session.connector is not None:
+                acquired = len(getattr(session.connector, "_acquired", ()))
+                if acquired:
+                    raise PropertyViolation(f"{acquired} connections left checked out")
+        finally:
+            await client.close()
+        await asyncio.sleep(0)
+        current = asyncio.current_task()
+        pending = [
+            t for t in asyncio.all_tasks() if t is not current and t not in server.tasks and not t.done()
+        ]
+        if pending:
+            raise PropertyViolation(f"tasks left pending: {pending}")
+    return outcomes
+
+
+def fuzz_settings(examples: int, *, derandomize: bool) -> settings:
+    """Settings for a bounded, optionally reproducible run."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=derandomize,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        print_blob=True,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the fuzzer and print the outcomes by call and exception type (Markdown)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=1000)
+    parser.add_argument("--random", action="store_true", help="a random seed instead of a fixed one")
+    args = parser.parse_args(argv)
+    table: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    count = 0
+
+    @fuzz_settings(args.examples, derandomize=not args.random)
+    @given(answer=answers, project_token=st.booleans())
+    def check(answer: Answer, project_token: bool) -> None:
+        nonlocal count
+        count += 1
+        for name, outcome in asyncio.run(run_example(answer, project_token=project_token)).items():
+            table[name][outcome] += 1
+
+    started = time.monotonic()
+    check()
+    took = time.monotonic() - started
+    print(f"{count} examples, {count * len(CALLS)} calls, 0 property violations, {took:.0f}s\n")
+    kinds = sorted({k for counter in table.values() for k in counter}, key=lambda k: (k != "ok", k))
+    print("| outcome | " + " | ".join(CALLS) + " |")
+    print("|---|" + "---:|" * len(CALLS))
+    for kind in kinds:
+        print(f"| {kind} | " + " | ".join(str(table[name][kind]) for name in CALLS) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
