@@ -165,7 +165,10 @@ def test_wire_name_is_go_style_camel_case() -> None:
 @pytest.mark.parametrize("cls", [PipelineLog, PipelineLogsPage])
 def test_deeply_nested_json_is_a_decode_error(depth: int, cls: type) -> None:
     # orjson reads 1,024 levels but writes only 254: the error's excerpt must not re-serialise.
-    for body in (b"[" * depth + b"]" * depth, b'{"items": ' + b"[" * (depth - 1) + b"]" * (depth - 1) + b"}"):
+    for body in (
+        b"[" * depth + b"]" * depth,
+        b'{"items": ' + b"[" * (depth - 1) + b"]" * (depth - 1) + b"}",
+    ):
         with pytest.raises(ResponseDecodeError) as caught:
             converter.decode(body, cls)
         assert caught.value.body.startswith(body[:20].decode())

@@ -21,7 +21,9 @@ SLOW_EXAMPLES = 3000
 
 @fuzz_settings(CI_EXAMPLES, derandomize=True)
 @given(answer=answers, project_token=st.booleans())
-def test_every_call_ends_in_a_result_or_a_calyptia_error(answer: Answer, project_token: bool) -> None:
+def test_every_call_ends_in_a_result_or_a_calyptia_error(
+    answer: Answer, project_token: bool
+) -> None:
     asyncio.run(run_example(answer, project_token=project_token))
 
 

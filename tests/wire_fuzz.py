@@ -35,7 +35,7 @@ from calyptia_logs import BulkResult, CalyptiaClient, CalyptiaError, RetryPolicy
 from calyptia_logs.retry import no_sleep
 from tests.raw_server import RawRequest, Reply, raw_server
 
-TOKEN = "fuzz-SECRET-5b1e0c9d"  # noqa: S105 - a test credential
+TOKEN = "fuzz-SECRET-5b1e0c9d"  # a test credential
 ECHO = "{{ECHO}}"  # the server puts the request's credential header here
 LOG_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 PIPELINE_ID = "9b2c0e8a-1d4f-4c5e-8f3a-6b7d2e1c0a9f"
@@ -51,9 +51,7 @@ TIME_BOUND = 3.0
 
 _echo = st.sampled_from([ECHO, f"Bearer {ECHO}", f"token={ECHO}\nnext line"])
 _texts = st.one_of(st.text(max_size=40), _echo, st.just("two\r\nlines\x1b[31m\u2028"))
-_ints = st.one_of(
-    st.integers(-(2**70), 2**70), st.sampled_from([0, -1, 1, 2**63, 2**64, 10**30])
-)
+_ints = st.one_of(st.integers(-(2**70), 2**70), st.sampled_from([0, -1, 1, 2**63, 2**64, 10**30]))
 _scalars = st.one_of(st.none(), st.booleans(), _ints, st.floats(allow_nan=False), _texts)
 _uuids = st.one_of(st.uuids().map(str), st.just(LOG_ID), _scalars)
 _times = st.one_of(
@@ -112,7 +110,9 @@ _good_log = st.builds(
 _page = _maybe_drop(
     st.fixed_dictionaries(
         {
-            "items": st.one_of(st.none(), st.lists(st.one_of(_good_log, _log), max_size=3), _scalars),
+            "items": st.one_of(
+                st.none(), st.lists(st.one_of(_good_log, _log), max_size=3), _scalars
+            ),
             "endCursor": st.one_of(st.none(), st.text(max_size=20), st.just("c" * 5000), _scalars),
             "count": _scalars,
             "pollingIntervalMs": _scalars,
@@ -131,7 +131,13 @@ _error = _maybe_drop(
     )
 )
 _answers = st.fixed_dictionaries(
-    {"id": _uuids, "createdAt": _times, "updatedAt": _times, "deleted": _scalars, "deletedAt": _times}
+    {
+        "id": _uuids,
+        "createdAt": _times,
+        "updatedAt": _times,
+        "deleted": _scalars,
+        "deletedAt": _times,
+    }
 )
 _json_docs = st.one_of(_good_log, _log, _page, _error, _maybe_drop(_answers), _scalars)
 
@@ -151,7 +157,9 @@ _bodies = st.one_of(
 )
 
 _statuses = st.one_of(
-    st.sampled_from([200, 201, 204, 301, 302, 307, 400, 401, 403, 404, 408, 409, 429, 500, 502, 503, 504]),
+    st.sampled_from(
+        [200, 201, 204, 301, 302, 307, 400, 401, 403, 404, 408, 409, 429, 500, 502, 503, 504]
+    ),
     st.integers(100, 999),
 )
 _status_lines = st.one_of(
@@ -200,7 +208,10 @@ _headers = st.one_of(
             st.sampled_from(["-1", "abc", "99999999999999999999", " 5", "1e3", "5, 6"]),
         ),
     ),
-    st.tuples(st.just("Transfer-Encoding"), st.sampled_from(["chunked", "gzip, chunked", "identity", "junk"])),
+    st.tuples(
+        st.just("Transfer-Encoding"),
+        st.sampled_from(["chunked", "gzip, chunked", "identity", "junk"]),
+    ),
     st.tuples(
         st.just("Content-Encoding"),
         st.sampled_from(["gzip", "deflate", "br", "zstd", "identity", "x-junk", "gzip, gzip"]),
@@ -209,13 +220,15 @@ _headers = st.one_of(
         st.just("Link"),
         st.one_of(
             st.text(max_size=20).map(lambda c: f'</v1/x?before={c}>; rel="next"'),
-            st.just('</v1/x?before=' + "c" * 5000 + '>; rel="next"'),
+            st.just("</v1/x?before=" + "c" * 5000 + '>; rel="next"'),
             st.just("<" * 2000 + "; rel=next"),
             st.text(max_size=60),
         ),
     ),
     st.tuples(st.sampled_from(["X-Request-Id", "Request-Id", "X-Amzn-Trace-Id"]), _texts),
-    st.tuples(st.just("Content-Type"), st.sampled_from(["application/json", "text/html", "", "a" * 500])),
+    st.tuples(
+        st.just("Content-Type"), st.sampled_from(["application/json", "text/html", "", "a" * 500])
+    ),
     st.tuples(st.just("Location"), st.one_of(_texts, st.just("http://127.0.0.1:1/elsewhere"))),
     st.tuples(st.just("X-Echo"), _echo),
     st.tuples(st.text(min_size=1, max_size=10), st.text(max_size=20)),  # junk, maybe no colon-safe
@@ -294,7 +307,7 @@ CALLS: dict[str, Callable[[CalyptiaClient], Awaitable[Any]]] = {
 }
 
 
-class PropertyViolation(AssertionError):
+class PropertyError(AssertionError):
     """A call broke the property; the message says how."""
 
 
@@ -316,10 +329,10 @@ def _outcome(name: str, result: Any) -> str:
             assert isinstance(item, BulkResult)
             if item.error is not None:
                 if TOKEN in _shown(item.error):
-                    raise PropertyViolation(f"get_many: the token in an item's error: {item.error!r}")
+                    raise PropertyError(f"get_many: the token in an item's error: {item.error!r}")
                 kinds.append(type(item.error).__name__)
         if len(result) != 3:
-            raise PropertyViolation(f"get_many: {len(result)} results for 3 IDs")
+            raise PropertyError(f"get_many: {len(result)} results for 3 IDs")
         return "ok" if not kinds else "items: " + ", ".join(sorted(set(kinds)))
     return "ok"
 
@@ -328,13 +341,15 @@ async def run_example(answer: Answer, *, project_token: bool = False) -> dict[st
     """Serve ``answer`` and run every call against it; return each call's outcome by name.
 
     Raises:
-        PropertyViolation: A call hung, raised something other than a
+        PropertyError: A call hung, raised something other than a
             CalyptiaError, showed the token, or left a connection or task behind.
     """
 
     def reply(request: RawRequest) -> Reply:
         echo = request.headers.get("authorization") or request.headers.get("x-project-token", "")
-        return Reply(answer.render(echo), close=answer.after == "close", hold=answer.after == "hold")
+        return Reply(
+            answer.render(echo), close=answer.after == "close", hold=answer.after == "hold"
+        )
 
     outcomes: dict[str, str] = {}
     auth = {"project_token": TOKEN} if project_token else {"token": TOKEN}
@@ -353,13 +368,13 @@ async def run_example(answer: Answer, *, project_token: bool = False) -> dict[st
                 async with asyncio.timeout(TIME_BOUND):
                     result = await call(client)
             except TimeoutError as exc:
-                raise PropertyViolation(f"{name}: no end within {TIME_BOUND}s") from exc
+                raise PropertyError(f"{name}: no end within {TIME_BOUND}s") from exc
             except CalyptiaError as exc:
                 if TOKEN in _shown(exc):
-                    raise PropertyViolation(f"{name}: the token in {exc!r}") from exc
+                    raise PropertyError(f"{name}: the token in {exc!r}") from exc
                 outcomes[name] = type(exc).__name__
             except Exception as exc:
-                raise PropertyViolation(f"{name}: {type(exc).__name__} escaped: {exc!r}") from exc
+                raise PropertyError(f"{name}: {type(exc).__name__} escaped: {exc!r}") from exc
             else:
                 outcomes[name] = _outcome(name, result)
             assert time.monotonic() - started < TIME_BOUND
@@ -370,16 +385,18 @@ async def run_example(answer: Answer, *, project_token: bool = False) -> dict[st
             if session is not None and session.connector is not None:
                 acquired = len(getattr(session.connector, "_acquired", ()))
                 if acquired:
-                    raise PropertyViolation(f"{acquired} connections left checked out")
+                    raise PropertyError(f"{acquired} connections left checked out")
         finally:
             await client.close()
         await asyncio.sleep(0)
         current = asyncio.current_task()
         pending = [
-            t for t in asyncio.all_tasks() if t is not current and t not in server.tasks and not t.done()
+            t
+            for t in asyncio.all_tasks()
+            if t is not current and t not in server.tasks and not t.done()
         ]
         if pending:
-            raise PropertyViolation(f"tasks left pending: {pending}")
+            raise PropertyError(f"tasks left pending: {pending}")
     return outcomes
 
 
@@ -399,7 +416,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the fuzzer and print the outcomes by call and exception type (Markdown)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=1000)
-    parser.add_argument("--random", action="store_true", help="a random seed instead of a fixed one")
+    parser.add_argument(
+        "--random", action="store_true", help="a random seed instead of a fixed one"
+    )
     args = parser.parse_args(argv)
     table: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     count = 0
