@@ -12,7 +12,9 @@ import math
 from numbers import Real
 from typing import Any, Final, overload
 
-__all__ = ["MAX_INT64", "count", "finite_seconds", "seconds"]
+from calyptia_logs.server_values import CURSOR_MAX_CHARS
+
+__all__ = ["MAX_INT64", "count", "cursor", "finite_seconds", "seconds", "text"]
 
 #: The largest count the API takes: its numbers are Go ``int`` / ``uint``, 64 bits
 #: on the servers it runs on (and orjson, which writes the body, stops there too).
@@ -70,3 +72,29 @@ def finite_seconds(*, zero: bool = False) -> Any:
         seconds(value, attribute.name, zero=zero)
 
     return validate
+
+
+def text(value: object, name: str) -> str:
+    """Check a text field such as ``logs``.
+
+    Raises:
+        TypeError: Not a ``str``.
+    """
+    if not isinstance(value, str):
+        msg = f"{name} must be a str, got {type(value).__name__}"
+        raise TypeError(msg)
+    return value
+
+
+def cursor(value: object, name: str = "before") -> str:
+    """Check a cursor handed back by the caller (a page's ``end_cursor``).
+
+    Raises:
+        TypeError: Not a ``str``.
+        ValueError: Empty, or longer than any cursor the API hands out.
+    """
+    value = text(value, name)
+    if not 0 < len(value) <= CURSOR_MAX_CHARS:
+        msg = f"{name} must be a page's end_cursor (1 to {CURSOR_MAX_CHARS} characters)"
+        raise ValueError(msg)
+    return value

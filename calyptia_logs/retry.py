@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
@@ -118,9 +119,18 @@ class RetryBudget:
         timeout_cost: float = 10,
         success_refund: float = 1,
     ) -> None:
-        if capacity < 0 or retry_cost < 0 or timeout_cost < 0 or success_refund < 0:
-            msg = "retry budget amounts must not be negative"
-            raise ValueError(msg)
+        for name, amount in (
+            ("capacity", capacity),
+            ("retry_cost", retry_cost),
+            ("timeout_cost", timeout_cost),
+            ("success_refund", success_refund),
+        ):
+            if isinstance(amount, bool) or not isinstance(amount, int | float):
+                msg = f"{name} must be a number, got {type(amount).__name__}"
+                raise TypeError(msg)
+            if math.isnan(amount) or amount < 0:  # inf is allowed: see unlimited()
+                msg = f"retry budget amounts must not be negative or NaN, got {name}={amount!r}"
+                raise ValueError(msg)
         self.capacity = capacity
         self.available = capacity
         self.retry_cost = retry_cost

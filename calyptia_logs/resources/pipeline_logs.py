@@ -141,7 +141,7 @@ class PipelineLogs:
             CalyptiaError: Any failure of the call, after retries.
         """
         body = PipelineLogUpdate(
-            logs=logs,
+            logs=None if logs is None else arguments.text(logs, "logs"),
             lines=None if lines is None else arguments.count(lines, "lines"),
             status=None if status is None else _status(status),
         )
@@ -182,7 +182,9 @@ class PipelineLogs:
             TypeError: ``lines`` is not an integer.
             CalyptiaError: Any failure of the call.
         """
-        body = PipelineLogCreate(lines=arguments.count(lines, "lines"), logs=logs)
+        body = PipelineLogCreate(
+            lines=arguments.count(lines, "lines"), logs=arguments.text(logs, "logs")
+        )
         path = f"/v1/pipelines/{uuid_path(pipeline_id, 'pipeline ID')}/logs"
         return await self._transport.request("POST", path, Created, json=body)
 
@@ -429,5 +431,5 @@ class PipelineLogs:
         if status is not None:
             params["status"] = _status(status).value
         if before is not None:
-            params["before"] = before
+            params["before"] = arguments.cursor(before)
         return params
