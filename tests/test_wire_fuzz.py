@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 import aiohttp
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -56,7 +56,9 @@ def test_every_call_ends_in_a_result_or_a_calyptia_error_at_length(
 
 
 def test_an_aiohttp_exception_that_could_show_the_token_is_not_chained() -> None:
-    quoted = aiohttp.ClientOSError(None, f"Can not write request body for http://h/Bearer%20{TOKEN}")
+    quoted = aiohttp.ClientOSError(
+        None, f"Can not write request body for http://h/Bearer%20{TOKEN}"
+    )
     assert not _chainable(quoted, (TOKEN,))
     wrapped = aiohttp.ClientPayloadError("cut")
     wrapped.__cause__ = quoted
