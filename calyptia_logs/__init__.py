@@ -38,6 +38,7 @@ from calyptia_logs.models import (
     PipelineLogStatus,
     Updated,
 )
+from calyptia_logs.records import LogLevel, LogRecord, filter_records, parse_records
 from calyptia_logs.resources import CalyptiaClient, PipelineLogs
 from calyptia_logs.retry import RetryBudget, RetryDetails, RetryPolicy
 from calyptia_logs.transport import ResponseInfo
@@ -55,6 +56,8 @@ __all__ = [
     "Created",
     "Deleted",
     "InvalidIDError",
+    "LogLevel",
+    "LogRecord",
     "NotFoundError",
     "PermissionDeniedError",
     "PipelineLog",
@@ -73,4 +76,6 @@ __all__ = [
     "ServerError",
     "Updated",
     "__version__",
+    "filter_records",
+    "parse_records",
 ]

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any, Final, Self
+from urllib.parse import quote
 
 from calyptia_logs.server_values import (
     DETAIL_MAX_CHARS,
@@ -115,6 +116,19 @@ def redact_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     return kept
 
 
+def _shows_secret(exc: BaseException, secrets: tuple[str, ...]) -> bool:
+    """Whether ``exc``, or anything it chains, shows a secret in its ``str`` or ``repr``."""
+    seen: BaseException | None = exc
+    for _ in range(16):  # chains are short; a cycle must not loop
+        if seen is None:
+            return False
+        text = f"{seen}{seen!r}"
+        if any(secret in text or quote(secret, safe="") in text for secret in secrets):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return True
+
+
 class CalyptiaError(Exception):
     """Base class of every error raised by calyptia-logs.
 
@@ -145,7 +159,8 @@ class CalyptiaError(Exception):
 
         The transport calls this with the client's credentials on every error
         it raises, so that a server echoing the token cannot put it in an
-        exception. A quoted ``last_error`` is redacted too.
+        exception. A quoted ``last_error`` is redacted too, and a chained
+        exception that would show a secret is dropped.
 
         Returns:
             The error itself.
@@ -166,6 +181,12 @@ class CalyptiaError(Exception):
         last = getattr(self, "last_error", None)
         if isinstance(last, CalyptiaError) and last is not self:
             last.redact(secrets)
+        chained = self.__cause__ or self.__context__
+        if chained is not None and _shows_secret(chained, secrets):
+            # The original (aiohttp's parser error with its request headers, a converter
+            # error quoting a field) cannot be redacted, so it is not kept.
+            self.__cause__ = self.__context__ = None
+            self.__suppress_context__ = True
         self.args = (self.message,)
         return self
 

@@ -8,12 +8,13 @@ timezone-aware and in UTC.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from uuid import UUID
 
 import attrs
 
 from calyptia_logs.errors import CalyptiaError
+from calyptia_logs.records import LogLevel, LogRecord, filter_records, parse_records
 
 __all__ = [
     "BulkResult",
@@ -56,6 +57,21 @@ class PipelineLog:
     status: PipelineLogStatus
     created_at: datetime
     updated_at: datetime
+
+    def records(
+        self, min_level: LogLevel | str | None = None, *, tz: tzinfo = UTC
+    ) -> list[LogRecord]:
+        """Parse :attr:`logs` into Fluent Bit log records (see :mod:`calyptia_logs.records`).
+
+        Args:
+            min_level: Only records at least this severe (``"warn"``: warnings and
+                errors); records without a level are left out then.
+            tz: The zone Fluent Bit's timestamps are in (it prints local time without one).
+
+        Raises:
+            ValueError: ``min_level`` is not a level.
+        """
+        return list(filter_records(parse_records(self.logs, tz=tz), min_level=min_level))
 
 
 @attrs.frozen(kw_only=True)

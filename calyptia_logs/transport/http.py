@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, Final, NoReturn, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -77,26 +77,6 @@ def _translate(
     else:
         msg = f"{type(exc).__name__}: {exc}"
     return APIConnectionError(msg, method=method, url=url)
-
-
-def _chainable(exc: BaseException, secrets: tuple[str, ...]) -> bool:
-    """Whether an aiohttp exception may be kept as ``__cause__``: only if it cannot show a secret.
-
-    A ``ClientResponseError``'s repr carries ``request_info``, whose headers hold
-    the token; any other exception (or one it chains) may quote a URL that a
-    redirect put the token in. Both were found by the wire fuzzer.
-    """
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            return True
-        if isinstance(seen, aiohttp.ClientResponseError):
-            return False
-        text = f"{seen}{seen!r}"
-        if any(secret in text or quote(secret, safe="") in text for secret in secrets):
-            return False
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def _client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
@@ -422,16 +402,17 @@ class Transport:
                     body = await self._read_capped(resp, method, url)
                 response = RawResponse(resp.status, resp.headers, body, method, url, self._secrets)
         except (TimeoutError, aiohttp.ClientError) as exc:
-            failure = _translate(exc, method, url, self._timeout.total).redact(self._secrets)
-            if _chainable(exc, self._secrets):
-                raise failure from exc
-            # Otherwise raised below, outside this block, so that the aiohttp exception is
-            # neither the cause nor the __context__ ("from None" would still keep that).
+            failure = _translate(exc, method, url, self._timeout.total)
+            failure.__cause__ = exc
         finally:
             if self._slots is not None:
                 self._slots.release()
         if failure is not None:
-            raise failure
+            # Raised here, outside the except block, so that the aiohttp exception is only the
+            # cause, and redact() can drop it when it would show the token: a parser error's
+            # request_info holds the request headers, and a redirect can put the token in a
+            # URL that aiohttp quotes (both found by the wire fuzzer).
+            raise failure.redact(self._secrets)
         if timed:
             self._observe(response, time.perf_counter() - started)
         return response
