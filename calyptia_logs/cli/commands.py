@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
 from collections.abc import Callable, Coroutine
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 import orjson
 
 from calyptia_logs import converter
+from calyptia_logs.cli.records import LEVELS, SinceType, record_json, record_text, since_time
 from calyptia_logs.cli.render import console, error_console, logs_table, print_failures
 from calyptia_logs.errors import CalyptiaError
 from calyptia_logs.models import BulkResult, PipelineLogStatus
+from calyptia_logs.records import filter_records, parse_records
 from calyptia_logs.resources import CalyptiaClient
 
 __all__ = ["cli"]
@@ -142,6 +147,65 @@ def get(settings: Settings, log_id: str, as_json: bool) -> None:
     run(go(), debug=settings.debug)
 
 
+@cli.command()
+@click.argument("log_id")
+@click.option("--min-level", type=LEVELS, help="Only records at least this severe.")
+@click.option("--component", help="Only records whose component matches this glob (output:es:*).")
+@click.option(
+    "--since", type=SinceType(), help="Only records since a time, or a duration ago (15m, 2h)."
+)
+@click.option("--grep", "pattern", help="Only records whose message matches this regex.")
+@click.option("--tz", "zone", default="UTC", show_default=True, help="The zone of the log's times.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of the records.")
+@pass_settings
+def records(
+    settings: Settings,
+    log_id: str,
+    min_level: str | None,
+    component: str | None,
+    since: Any,
+    pattern: str | None,
+    zone: str,
+    as_json: bool,
+) -> None:
+    """Print a pipeline log's Fluent Bit records, filtered; levels coloured in a terminal."""
+    tz = _zone(zone)
+    try:
+        grep = re.compile(pattern) if pattern is not None else None
+    except re.error as exc:
+        fail(f"--grep: invalid regular expression: {exc}", EXIT_USAGE)
+
+    async def go() -> None:
+        async with settings.client() as client:
+            log = await client.pipeline_logs.get(log_id)
+        if log.status is not PipelineLogStatus.DONE:
+            error_console.print(f"pipeline log {log_id} is still {log.status}: no records yet")
+        found = filter_records(
+            parse_records(log.logs, tz=tz),
+            min_level=min_level,
+            component=component,
+            since=since_time(since, tz),
+            grep=grep,
+        )
+        for record in found:
+            if as_json:
+                click.echo(record_json(record, log))
+            else:
+                console.print(record_text(record), soft_wrap=True)
+
+    run(go(), debug=settings.debug)
+
+
+def _zone(name: str) -> tzinfo:
+    """``--tz``: an IANA zone name (``Europe/Berlin``) or ``UTC``."""
+    if name.upper() == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        fail(f"--tz: unknown time zone {name!r} (an IANA name such as Europe/Berlin)", EXIT_USAGE)
+
+
 @cli.command(name="list")
 @click.option("--pipeline", "pipeline_id", required=True, help="The pipeline's ID.")
 @click.option("--last", type=click.IntRange(min=1), help="Show at most this many.")
@@ -245,6 +309,7 @@ def delete(settings: Settings, log_id: str, yes: bool) -> None:
 @click.option("--interval", type=float, help="Seconds between polls [default: the server's hint].")
 @click.option("--duration", type=float, help="Stop after this many seconds [default: never].")
 @click.option("--existing", is_flag=True, help="Also print the DONE logs there already.")
+@click.option("--min-level", type=LEVELS, help="Print only records at least this severe.")
 @pass_settings
 def watch(
     settings: Settings,
@@ -252,6 +317,7 @@ def watch(
     interval: float | None,
     duration: float | None,
     existing: bool,
+    min_level: str | None,
 ) -> None:
     """Poll a pipeline and print each new DONE log once, as it arrives."""
     from calyptia_logs.cli.jobs import watch_pipeline  # noqa: PLC0415
@@ -265,6 +331,8 @@ def watch(
                 duration=duration,
                 existing=existing,
                 emit=click.echo,
+                min_level=min_level,
+                emit_record=lambda record: console.print(record_text(record), soft_wrap=True),
             )
 
     run(go(), debug=settings.debug)
@@ -288,6 +356,12 @@ def watch(
     help="Write one JSON object per log to FILE.",
 )
 @click.option("--concurrency", default=16, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--min-level",
+    type=LEVELS,
+    help="Write only the records at least this severe: JSON lines of records with --jsonl "
+    "(log ID, pipeline ID, record fields), their raw lines with --out.",
+)
 @pass_settings
 def fetch(
     settings: Settings,
@@ -296,6 +370,7 @@ def fetch(
     out_dir: Path | None,
     jsonl_file: Path | None,
     concurrency: int,
+    min_level: str | None,
 ) -> None:
     """Fetch many pipeline logs concurrently, with a progress bar; exit 1 if any failed."""
     from calyptia_logs.cli.jobs import fetch_to  # noqa: PLC0415
@@ -311,7 +386,12 @@ def fetch(
     async def go() -> list[BulkResult]:
         async with settings.client(connector_limit=max(100, concurrency)) as client:
             return await fetch_to(
-                client, source, out_dir=out_dir, jsonl_file=jsonl_file, concurrency=concurrency
+                client,
+                source,
+                out_dir=out_dir,
+                jsonl_file=jsonl_file,
+                concurrency=concurrency,
+                min_level=min_level,
             )
 
     failures = run(go(), debug=settings.debug)

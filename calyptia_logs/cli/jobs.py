@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import IO
 
 from rich.console import Console
 from rich.progress import (
@@ -18,8 +19,10 @@ from rich.progress import (
 )
 
 from calyptia_logs import converter
+from calyptia_logs.cli.records import record_json
 from calyptia_logs.cli.render import error_console
 from calyptia_logs.models import BulkResult, PipelineLog, PipelineLogStatus
+from calyptia_logs.records import LogLevel, LogRecord
 from calyptia_logs.resources import CalyptiaClient
 
 __all__ = ["fetch_progress", "fetch_to", "watch_pipeline"]
@@ -47,13 +50,16 @@ async def fetch_to(
     out_dir: Path | None,
     jsonl_file: Path | None,
     concurrency: int,
+    min_level: LogLevel | str | None = None,
     description: str = "fetching",
     console: Console = error_console,
 ) -> list[BulkResult]:
     """Fetch ``ids`` with a progress bar, writing each log as it arrives.
 
     ``out_dir`` must exist. With neither ``out_dir`` nor ``jsonl_file`` the
-    logs are fetched and dropped (the demo does that).
+    logs are fetched and dropped (the demo does that). With ``min_level``,
+    only the records at least that severe are written: as JSON lines of
+    records to ``jsonl_file``, as their raw lines to ``out_dir``.
 
     Returns:
         The failed items (empty when every item succeeded).
@@ -67,6 +73,8 @@ async def fetch_to(
             async for result in client.pipeline_logs.get_many(ids, concurrency=concurrency):
                 if result.log is None:
                     failures.append(result)
+                elif min_level is not None:
+                    _write_records(result.log, min_level, jsonl, out_dir)
                 elif jsonl is not None:
                     jsonl.write(converter.dumps(result.log) + b"\n")
                 elif out_dir is not None:
@@ -80,6 +88,18 @@ async def fetch_to(
     return failures
 
 
+def _write_records(
+    log: PipelineLog, min_level: LogLevel | str, jsonl: IO[bytes] | None, out_dir: Path | None
+) -> None:
+    """Write a fetched log's records at ``min_level`` or above, as JSON lines or raw lines."""
+    found = log.records(min_level=min_level)
+    if jsonl is not None:
+        for record in found:
+            jsonl.write(record_json(record, log) + b"\n")
+    elif out_dir is not None and found:
+        (out_dir / f"{log.id}.log").write_text("".join(r.raw + "\n" for r in found))
+
+
 async def watch_pipeline(
     client: CalyptiaClient,
     pipeline_id: str,
@@ -88,8 +108,13 @@ async def watch_pipeline(
     duration: float | None,
     existing: bool,
     emit: Callable[[str], None],
+    min_level: LogLevel | str | None = None,
+    emit_record: Callable[[LogRecord], None] | None = None,
 ) -> int:
     """Poll a pipeline's newest DONE logs and ``emit`` each one once, oldest first.
+
+    With ``min_level``, each log's header is followed by only its records at
+    least that severe, handed to ``emit_record`` (default: their raw text to ``emit``).
 
     Returns:
         How many logs were emitted.
@@ -107,7 +132,11 @@ async def watch_pipeline(
                 emit(
                     f"--- {log.id} ({log.lines} lines, {converter.format_datetime(log.updated_at)})"
                 )
-                emit(log.logs.rstrip("\n"))
+                if min_level is None:
+                    emit(log.logs.rstrip("\n"))
+                else:
+                    for record in log.records(min_level=min_level):
+                        (emit_record or (lambda r: emit(r.raw)))(record)
                 emitted += 1
         first = False
         wait = interval if interval is not None else (page.polling_interval_ms or 1000) / 1000

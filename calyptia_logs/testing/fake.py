@@ -63,18 +63,48 @@ class RecordedRequest:
     body: bytes
 
 
-def fluent_bit_lines(count: int, *, seed: int = 0, tag: str = "cpu.local") -> str:
-    """Generate ``count`` lines in Fluent Bit's stdout output format, deterministically."""
+def fluent_bit_lines(count: int, *, seed: int = 0, tag: str = "tail.0") -> str:
+    """Generate ``count`` lines of Fluent Bit's own log output, deterministically.
+
+    What a pipeline log's ``logs`` holds: one record per line, mostly ``info``,
+    with the warnings and errors of a struggling output (retried and failed
+    flushes, rejected bulk requests, timeouts), in the shapes Fluent Bit prints.
+    ``tag`` names the input.
+    """
     rng = random.Random(seed)
-    start = 1_700_000_000 + rng.randrange(10_000_000)
+    when = 1_700_000_000 + rng.randrange(10_000_000)
     lines = []
-    for i in range(count):
-        stamp = f"{start + i}.{rng.randrange(10**9):09d}"
-        cpu = rng.uniform(0, 100)
-        lines.append(
-            f'[{i}] {tag}: [{stamp}, {{"cpu_p"=>{cpu:.2f}, "user_p"=>{cpu * 0.7:.2f}, '
-            f'"system_p"=>{cpu * 0.3:.2f}}}]'
-        )
+    for _ in range(count):
+        when += rng.choice((0, 0, 1, 1, 2))
+        stamp = datetime.fromtimestamp(when, UTC).strftime("[%Y/%m/%d %H:%M:%S]")
+        chunk = f"1-{when}.{rng.randrange(10**9):09d}.flb"
+        task = rng.randrange(64)
+        roll = rng.random()
+        if roll < 0.03:
+            status = rng.choice((400, 429, 503))
+            line = (
+                f"[error] [output:es:es.0] HTTP status={status} URI=/_bulk, response: "
+                f'{{"error":{{"type":"es_rejected_execution_exception","status":{status}}}}}'
+            )
+        elif roll < 0.05:
+            line = f"[error] [net] connection #{task + 40} timeout after 10 seconds to: es:9200"
+        elif roll < 0.12:
+            line = (
+                f"[ warn] [engine] failed to flush chunk '{chunk}', retry in "
+                f"{rng.randrange(1, 60)} seconds: task_id={task}, input={tag} > output=es.0 "
+                "(out_id=0)"
+            )
+        elif roll < 0.5:
+            line = (
+                f"[ info] [engine] flush chunk '{chunk}' succeeded at retry 1: task_id={task}, "
+                f"input={tag} > output=es.0 (out_id=0)"
+            )
+        else:
+            line = (
+                f"[ info] [input:tail:{tag}] inotify_fs_add(): inode={rng.randrange(10**7)} "
+                f"watch_fd={task + 1} name=/var/log/containers/app-{task}.log"
+            )
+        lines.append(f"{stamp} {line}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
