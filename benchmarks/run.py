@@ -26,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
+#: Where the sections written by other benchmark commands begin; everything from here is kept.
+KEPT = "<!-- other benchmarks -->"
 
 
 @dataclass
@@ -301,6 +303,9 @@ def main() -> None:
     print(text)
     if not args.no_write and not args.quick:
         command = f"python -m benchmarks --repeat {repeat}"
+        # Sections other benchmark commands write (python -m benchmarks.records) are kept.
+        old = DOC.read_text() if DOC.exists() else ""
+        kept = old[old.index(KEPT) :] if KEPT in old else ""
         DOC.write_text(
             "# Benchmarks\n\n"
             "calyptia-logs against the floor (bare aiohttp, one session, `json.loads`) in the same run,\n"
@@ -326,6 +331,7 @@ def main() -> None:
             "benchmarks.workload small-get get URL 20000 64` against `python -m benchmarks.server`).\n"
             "`get()` under a semaphore with 20,000 tasks created up front pays it with caches cold;\n"
             "`get_many`, which keeps only `concurrency` calls alive, stays within a few percent.\n"
+            + (f"\n{kept}" if kept else "")
         )
         print(f"\nwritten to {DOC.relative_to(ROOT)}")
 

@@ -132,7 +132,10 @@ async def raw_server(answer: Answer) -> AsyncIterator[tuple[str, RawServer]]:
     finally:
         server.close()
         for writer in list(state._open):
-            writer.close()
+            writer.close()  # the handler then reads EOF and ends by itself
+        if state.tasks:
+            # Left to asyncio.run() to cancel, they would log a CancelledError on Python 3.11.
+            await asyncio.wait(state.tasks, timeout=2)
         await server.wait_closed()
 
 

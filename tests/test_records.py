@@ -329,3 +329,28 @@ def test_tz_shifts_the_instant_by_its_offset(text: str, minutes: int) -> None:
         if utc.time is not None and local.time is not None:
             assert utc.time - local.time == timedelta(minutes=minutes)
             assert utc.time.replace(tzinfo=None) == local.time.replace(tzinfo=None)
+
+
+def test_the_fast_record_construction_is_the_attrs_one() -> None:
+    import attrs
+
+    from calyptia_logs.records import _make
+
+    fields = attrs.fields(LogRecord)
+    assert [f.name for f in fields] == ["time", "level", "component", "message", "raw", "line"]
+    # _make() sets the slots directly: only sound while attrs has nothing else to do.
+    assert all(f.validator is None and f.converter is None for f in fields)
+    assert all(f.default is attrs.NOTHING for f in fields)
+    values = {
+        "time": at(2024, 1, 1),
+        "level": E,
+        "component": "c",
+        "message": "m",
+        "raw": "r",
+        "line": 3,
+    }
+    made = _make(*values.values())
+    assert made == LogRecord(**values)
+    assert hash(made) == hash(LogRecord(**values))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        made.message = "changed"  # type: ignore[misc]
