@@ -262,15 +262,7 @@ def parse_records(  # noqa: PLR0912, PLR0915 - one loop, per line; kept flat for
         if more is not None:
             yield _record(first, time, level, component, message, raw, more)
         elif first:
-            # _make(), inlined: this runs once per record.
-            record = _new(LogRecord)
-            _SET_TIME(record, time)
-            _SET_LEVEL(record, level)
-            _SET_COMPONENT(record, component)
-            _SET_MESSAGE(record, message)
-            _SET_RAW(record, raw)
-            _SET_LINE(record, first)
-            yield record
+            yield _make(time, level, component, message, raw, first)
         first, raw, more = number, line, None
         time = level = component = None
         if head == "[":

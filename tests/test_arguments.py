@@ -248,25 +248,6 @@ def test_seeding_is_bounded_too() -> None:
         fake.seed_logs(fake.add_pipeline(), 1, lines=MAX_LINES + 1)
 
 
-@pytest.mark.parametrize(
-    ("call", "error", "names"),
-    [
-        (lambda c: c.pipeline_logs.list(PIPELINE_ID, before=""), ValueError, "before"),
-        (lambda c: c.pipeline_logs.list(PIPELINE_ID, before="c" * 5000), ValueError, "before"),
-        (lambda c: c.pipeline_logs.list(PIPELINE_ID, before=7), TypeError, "before"),
-        (lambda c: c.pipeline_logs.create(PIPELINE_ID, logs=b"x"), TypeError, "logs"),
-        (lambda c: c.pipeline_logs.update(LOG_ID, logs=42), TypeError, "logs"),
-    ],
-)
-async def test_bad_cursors_and_texts_are_refused_before_any_request(
-    call: Call, error: type[Exception], names: str, fake_cloud: RunningFake
-) -> None:
-    async with CalyptiaClient(token=fake_cloud.token, base_url=fake_cloud.base_url) as client:
-        with pytest.raises(error, match=names):
-            await call(client)
-    assert fake_cloud.fake.request_count == 0
-
-
 @pytest.mark.parametrize("amount", [math.nan, -1, "5"])
 def test_bad_retry_budgets_are_refused(amount: Any) -> None:
     from calyptia_logs import RetryBudget

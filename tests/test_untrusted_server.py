@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import traceback
 from typing import Any
 
 import pytest
@@ -30,19 +29,9 @@ from calyptia_logs.retry import no_sleep
 from calyptia_logs.testing import Fault, run_fake_cloud
 from tests.conftest import LOG_ID, TOKEN, log_json, new_id
 from tests.raw_server import RawRequest, Reply, always, http, raw_server
+from tests.wire_fuzz import shown
 
 OK_LOG = http(200, __import__("orjson").dumps(log_json()), {"Content-Type": "application/json"})
-
-
-def everything_about(error: BaseException) -> str:
-    """All text an exception shows: str, repr, args, attributes, causes and the traceback."""
-    parts = []
-    seen: BaseException | None = error
-    while seen is not None:
-        parts += [str(seen), repr(seen), repr(seen.args), repr(vars(seen))]
-        seen = seen.__cause__ or seen.__context__
-    parts.append("".join(traceback.format_exception(error)))
-    return "\n".join(parts)
 
 
 def then_ok(first: bytes, times: int = 1) -> Any:
@@ -197,9 +186,9 @@ async def test_a_server_echoing_the_token_never_gets_it_into_an_exception(
         async with CalyptiaClient(base_url=url, **{kind: secret}) as client:
             with pytest.raises(CalyptiaError) as caught:
                 await client.pipeline_logs.get(LOG_ID)
-    shown = everything_about(caught.value)
-    assert secret not in shown
-    assert "<redacted>" in shown
+    text = shown(caught.value)
+    assert secret not in text
+    assert "<redacted>" in text
 
 
 async def test_an_echoed_token_stays_out_of_a_retry_budget_error() -> None:
@@ -220,7 +209,7 @@ async def test_an_echoed_token_stays_out_of_a_retry_budget_error() -> None:
     ):
         with pytest.raises(CalyptiaError) as caught:
             await client.pipeline_logs.get(LOG_ID)
-    assert secret not in everything_about(caught.value)
+    assert secret not in shown(caught.value)
 
 
 # --- wait_until_done keeps its word -------------------------------------------------------

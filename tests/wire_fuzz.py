@@ -344,7 +344,8 @@ class PropertyError(AssertionError):
     """A call broke the property; the message says how."""
 
 
-def _shown(error: BaseException) -> str:
+def shown(error: BaseException) -> str:
+    """All text an exception shows: str, repr, args, attributes, causes and the traceback."""
     parts: list[str] = []
     seen: BaseException | None = error
     while seen is not None:
@@ -361,7 +362,7 @@ def _outcome(name: str, result: Any) -> str:
         for item in result:
             assert isinstance(item, BulkResult)
             if item.error is not None:
-                if TOKEN in _shown(item.error):
+                if TOKEN in shown(item.error):
                     raise PropertyError(f"get_many: the token in an item's error: {item.error!r}")
                 kinds.append(type(item.error).__name__)
         if len(result) != 3:
@@ -403,7 +404,7 @@ async def run_example(answer: Answer, *, project_token: bool = False) -> dict[st
             except TimeoutError as exc:
                 raise PropertyError(f"{name}: no end within {TIME_BOUND}s") from exc
             except CalyptiaError as exc:
-                if TOKEN in _shown(exc):
+                if TOKEN in shown(exc):
                     raise PropertyError(f"{name}: the token in {exc!r}") from exc
                 outcomes[name] = type(exc).__name__
             except Exception as exc:
