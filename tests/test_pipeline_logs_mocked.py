@@ -351,8 +351,8 @@ async def test_invalid_status_and_lines_raise_before_any_request(
     client = make_client()
     with pytest.raises(ValueError, match="invalid status 'PENDING'"):
         await client.pipeline_logs.update(LOG_ID, status="PENDING")
-    with pytest.raises(ValueError, match="lines must be a positive integer"):
+    with pytest.raises(ValueError, match="lines must be at least 1"):
         await client.pipeline_logs.create(PIPELINE_ID, lines=0)
-    with pytest.raises(ValueError, match="last must be a positive integer"):
+    with pytest.raises(ValueError, match="last must be at least 1"):
         await client.pipeline_logs.list(PIPELINE_ID, last=-1)
     assert mock_api.requests == {}
