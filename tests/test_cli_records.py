@@ -55,6 +55,19 @@ def test_records_filters_by_level_component_since_and_grep(cloud: RunningFake) -
         "[2024/02/07 10:24:58]",
         "[2024/02/07 10:25:00]",
     ]
+    window = invoke(
+        cloud,
+        "records",
+        str(log_id),
+        "--since",
+        "2024-02-07T10:24:51",
+        "--until",
+        "2024-02-07T10:24:52",
+    )
+    assert [line[:21] for line in window.stdout.splitlines() if line.startswith("[")] == [
+        "[2024/02/07 10:24:51]",
+        "[2024/02/07 10:24:51]",
+    ]
     grep = invoke(cloud, "records", str(log_id), "--grep", r"status=\d+ URI")
     assert grep.stdout.splitlines()[0].endswith("HTTP status=400 URI=/_bulk, response:")
 

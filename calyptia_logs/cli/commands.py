@@ -154,6 +154,9 @@ def get(settings: Settings, log_id: str, as_json: bool) -> None:
 @click.option(
     "--since", type=SinceType(), help="Only records since a time, or a duration ago (15m, 2h)."
 )
+@click.option(
+    "--until", type=SinceType(), help="Only records before a time, or a duration ago (15m, 2h)."
+)
 @click.option("--grep", "pattern", help="Only records whose message matches this regex.")
 @click.option("--tz", "zone", default="UTC", show_default=True, help="The zone of the log's times.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of the records.")
@@ -164,6 +167,7 @@ def records(
     min_level: str | None,
     component: str | None,
     since: Any,
+    until: Any,
     pattern: str | None,
     zone: str,
     as_json: bool,
@@ -185,6 +189,7 @@ def records(
             min_level=min_level,
             component=component,
             since=since_time(since, tz),
+            until=since_time(until, tz),
             grep=grep,
         )
         for record in found:

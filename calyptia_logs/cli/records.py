@@ -31,7 +31,7 @@ _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 class SinceType(click.ParamType):  # type: ignore[type-arg]  # generic since click 8.3
-    """``--since``: a duration back from now (``90s``, ``15m``, ``2h``, ``7d``) or a time.
+    """``--since`` / ``--until``: a duration ago (``90s``, ``15m``, ``2h``, ``7d``) or a time.
 
     A time is ISO 8601 (``2024-02-07T10:24:50``, ``2024-02-07 10:24``, with or
     without an offset; without one it is in ``--tz``, UTC by default).
@@ -58,7 +58,7 @@ class SinceType(click.ParamType):  # type: ignore[type-arg]  # generic since cli
 
 
 def since_time(value: datetime | timedelta | None, tz: tzinfo) -> datetime | None:
-    """The ``--since`` bound as an aware datetime (a naive time is read in ``tz``)."""
+    """A ``--since`` / ``--until`` bound as an aware datetime (a naive time is read in ``tz``)."""
     if value is None:
         return None
     if isinstance(value, timedelta):
