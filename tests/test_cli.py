@@ -52,9 +52,9 @@ def test_not_found_is_one_line_on_stderr_and_exit_1(cloud: RunningFake) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_invalid_id_is_a_clear_error(cloud: RunningFake) -> None:
+def test_invalid_id_is_a_usage_error(cloud: RunningFake) -> None:
     result = invoke(cloud, "get", "../etc/passwd")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "is not a UUID" in result.stderr
     assert cloud.request_count == 0
 

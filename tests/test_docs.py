@@ -14,9 +14,11 @@ from __future__ import annotations
 import ast
 import asyncio
 import inspect
+import os
 import re
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -49,7 +51,11 @@ def test_the_docs_have_runnable_examples() -> None:
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
 def test_examples_run(page: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with run_fake_cloud_in_thread(FakeCalyptiaCloud(fill_delay=0.05)) as cloud:
+    # A page's examples may change the environment (configuration.md does): keep it to the page.
+    with (
+        mock.patch.dict(os.environ),
+        run_fake_cloud_in_thread(FakeCalyptiaCloud(fill_delay=0.05)) as cloud,
+    ):
         pipeline = cloud.add_pipeline()
         (log_id,) = cloud.seed_logs(pipeline, 1)
         monkeypatch.setenv("CALYPTIA_CLOUD_URL", cloud.base_url)

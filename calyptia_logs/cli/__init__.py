@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 __all__ = ["main"]
@@ -18,4 +19,12 @@ def main() -> None:
             "Install it with:  pip install 'calyptia-logs[cli]'\n"
         )
         raise SystemExit(2) from None
-    cli()
+    try:
+        cli()
+    except BrokenPipeError:
+        # The reader went away (| head): that ends the output, quietly and successfully.
+        # stdout is pointed at devnull so that the interpreter's own final flush cannot
+        # fail again (the recipe in Python's signal module documentation).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(0) from None

@@ -5,23 +5,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import shlex
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 import orjson
+from rich.text import Text
 
 from calyptia_logs import converter
+from calyptia_logs.cli.params import COUNT, LINES, Seconds
 from calyptia_logs.cli.records import LEVELS, SinceType, record_json, record_text, since_time
 from calyptia_logs.cli.render import console, error_console, logs_table, print_failures
-from calyptia_logs.errors import CalyptiaError
+from calyptia_logs.errors import CalyptiaError, InvalidIDError
 from calyptia_logs.models import BulkResult, PipelineLogStatus
 from calyptia_logs.records import filter_records, parse_records
 from calyptia_logs.resources import CalyptiaClient
+from calyptia_logs.transport.core import DEFAULT_BASE_URL, is_loopback
 
 __all__ = ["cli"]
 
@@ -41,36 +46,63 @@ class Settings:
         project_token: str | None,
         url: str | None,
         timeout: float,
+        allow_insecure_http: bool,
         debug: bool,
     ) -> None:
         self.token = token
         self.project_token = project_token
         self.url = url
         self.timeout = timeout
+        self.allow_insecure_http = allow_insecure_http
         self.debug = debug
 
     def client(self, **kwargs: Any) -> CalyptiaClient:
-        """Build a client; configuration problems exit with a one-line error."""
+        """Build a client; a configuration problem exits 2 with one line in the CLI's words."""
+        if not (self.token or self.project_token):
+            fail(
+                "no credentials: pass --token (or --project-token), or set "
+                "CALYPTIA_CLOUD_TOKEN (or CALYPTIA_PROJECT_TOKEN)",
+                EXIT_USAGE,
+            )
+        url = self.url or DEFAULT_BASE_URL
+        parts = urlsplit(url.strip())
+        if (
+            parts.scheme == "http"
+            and parts.hostname
+            and not self.allow_insecure_http
+            and not is_loopback(parts.hostname)
+        ):
+            fail(
+                f"refusing to send the token over plain http to {parts.hostname}; "
+                "use https, or pass --allow-insecure-http if you really mean it",
+                EXIT_USAGE,
+            )
         try:
             return CalyptiaClient(
                 token=self.token,
                 project_token=self.project_token,
-                base_url=self.url,
+                base_url=url,
                 timeout=self.timeout,
+                allow_insecure_http=self.allow_insecure_http,
                 **kwargs,
             )
         except ValueError as exc:
-            fail(str(exc), EXIT_USAGE)
+            fail(f"--url: {exc}" if "base_url" in str(exc) else str(exc), EXIT_USAGE)
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
-    """Print ``error: message`` on stderr and exit with ``code``."""
-    error_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print ``error: message`` on stderr (as plain text, never markup) and exit with ``code``."""
+    error_console.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
     raise SystemExit(code)
 
 
 def run(coro: Coroutine[Any, Any, T], *, debug: bool = False) -> T:
-    """Run a command's coroutine (on uvloop when installed); errors become one line and a code."""
+    """Run a command's coroutine (on uvloop when installed); errors become one line and a code.
+
+    Exit codes: 1 an API call failed, 2 a mistake in the command (an ID that is
+    not a UUID, a number out of range, a file that cannot be written), 130
+    interrupted. Anything unexpected is one line too, with a hint to ``--debug``.
+    """
     try:
         import uvloop  # noqa: PLC0415 - optional speedup
 
@@ -80,13 +112,22 @@ def run(coro: Coroutine[Any, Any, T], *, debug: bool = False) -> T:
     try:
         with asyncio.Runner(loop_factory=loop_factory) as runner:
             return runner.run(coro)
-    except CalyptiaError as exc:
-        if debug:
-            raise
-        fail(str(exc))
     except KeyboardInterrupt:
         error_console.print("interrupted")
         raise SystemExit(EXIT_INTERRUPTED) from None
+    except BrokenPipeError:
+        raise  # the reader went away (| head): main() ends quietly
+    except Exception as exc:
+        if debug:
+            raise
+        if isinstance(exc, InvalidIDError | ValueError | TypeError):
+            fail(str(exc), EXIT_USAGE)  # the caller's mistake, found before anything was sent
+        if isinstance(exc, CalyptiaError):
+            fail(str(exc))
+        if isinstance(exc, OSError):
+            where = f" {exc.filename}" if exc.filename else ""
+            fail(f"cannot use{where}: {exc.strerror or exc}", EXIT_USAGE)
+        fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)")
 
 
 pass_settings = click.make_pass_decorator(Settings)
@@ -101,8 +142,23 @@ pass_settings = click.make_pass_decorator(Settings)
     envvar="CALYPTIA_PROJECT_TOKEN",
     help="Project token [env CALYPTIA_PROJECT_TOKEN].",
 )
-@click.option("--url", envvar="CALYPTIA_CLOUD_URL", help="API base URL [env CALYPTIA_CLOUD_URL].")
-@click.option("--timeout", default=30.0, show_default=True, help="Seconds per attempt.")
+@click.option(
+    "--url",
+    envvar="CALYPTIA_CLOUD_URL",
+    help=f"API base URL [env CALYPTIA_CLOUD_URL; default {DEFAULT_BASE_URL}].",
+)
+@click.option(
+    "--timeout",
+    default=30.0,
+    show_default=True,
+    type=Seconds(3600),
+    help="Seconds one attempt may take.",
+)
+@click.option(
+    "--allow-insecure-http",
+    is_flag=True,
+    help="Allow plain http:// to a host that is not this machine (the token crosses in clear).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks and the retry log.")
 @click.version_option(package_name="calyptia-logs")
 @click.pass_context
@@ -112,20 +168,43 @@ def cli(
     project_token: str | None,
     url: str | None,
     timeout: float,
+    allow_insecure_http: bool,
     debug: bool,
 ) -> None:
-    """Work with Calyptia Cloud pipeline logs: get, list, create, update, delete, watch, fetch."""
+    """Work with Calyptia Cloud pipeline logs: get, records, list, create, update, delete, watch,
+    fetch.
+
+    Exit codes: 0 success, 1 an API call (or a bulk item) failed, 2 a mistake in the
+    command or its configuration, 130 interrupted.
+    """  # noqa: D205 - click shows this as the help text
     if token and project_token:
-        # Both may come from the environment; an explicit --project-token wins then.
-        source = ctx.get_parameter_source("project_token")
-        if source is click.core.ParameterSource.COMMANDLINE:
-            token = None
+        sources = {
+            name: ctx.get_parameter_source(name) for name in ("token", "project_token")
+        }
+        explicit = [
+            name for name, source in sources.items()
+            if source is click.core.ParameterSource.COMMANDLINE
+        ]
+        if len(explicit) == 2:
+            raise click.UsageError("give --token or --project-token, not both")
+        if explicit == ["project_token"]:
+            token = None  # an explicit --project-token wins over CALYPTIA_CLOUD_TOKEN
+        elif explicit == ["token"]:
+            project_token = None  # and --token over CALYPTIA_PROJECT_TOKEN
         else:
-            project_token = None
+            raise click.UsageError(
+                "both CALYPTIA_CLOUD_TOKEN and CALYPTIA_PROJECT_TOKEN are set; unset one, "
+                "or pass --token or --project-token"
+            )
     if debug:
         logging.basicConfig(level=logging.DEBUG, format="%(asctime)s %(name)s %(message)s")
     ctx.obj = Settings(
-        token=token, project_token=project_token, url=url, timeout=timeout, debug=debug
+        token=token,
+        project_token=project_token,
+        url=url,
+        timeout=timeout,
+        allow_insecure_http=allow_insecure_http,
+        debug=debug,
     )
 
 
@@ -141,8 +220,15 @@ def get(settings: Settings, log_id: str, as_json: bool) -> None:
             log = await client.pipeline_logs.get(log_id)
         if as_json:
             click.echo(orjson.dumps(converter.unstructure(log), option=orjson.OPT_INDENT_2))
-        else:
-            sys.stdout.write(log.logs)
+            return
+        if log.status is not PipelineLogStatus.DONE:
+            error_console.print(
+                f"pipeline log {log.id} is still {log.status}: the cluster has not filled it "
+                "yet (wait with create --wait, or watch the pipeline)",
+                highlight=False,
+                soft_wrap=True,
+            )
+        sys.stdout.write(log.logs)
 
     run(go(), debug=settings.debug)
 
@@ -213,7 +299,7 @@ def _zone(name: str) -> tzinfo:
 
 @cli.command(name="list")
 @click.option("--pipeline", "pipeline_id", required=True, help="The pipeline's ID.")
-@click.option("--last", type=click.IntRange(min=1), help="Show at most this many.")
+@click.option("--last", type=COUNT, help="Show at most this many.")
 @click.option("--status", type=STATUSES, help="Only this status.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
 @pass_settings
@@ -242,9 +328,13 @@ def list_(
 
 @cli.command()
 @click.option("--pipeline", "pipeline_id", required=True, help="The pipeline's ID.")
-@click.option("--lines", default=100, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--lines", default=100, show_default=True, type=LINES, help="How many lines to ask for."
+)
 @click.option("--wait", is_flag=True, help="Wait until the cluster fills it, then print the logs.")
-@click.option("--wait-timeout", default=60.0, show_default=True, help="Seconds to wait.")
+@click.option(
+    "--wait-timeout", default=60.0, show_default=True, type=Seconds(), help="Seconds to wait."
+)
 @pass_settings
 def create(
     settings: Settings, pipeline_id: str, lines: int, wait: bool, wait_timeout: float
@@ -265,7 +355,7 @@ def create(
 @cli.command()
 @click.argument("log_id")
 @click.option("--status", type=STATUSES, help="New status.")
-@click.option("--lines", type=click.IntRange(min=1), help="New number of lines.")
+@click.option("--lines", type=LINES, help="New number of lines.")
 @click.option(
     "--logs-file", type=click.File("r"), help="Read the new log text from this file ('-': stdin)."
 )
@@ -297,9 +387,9 @@ def update(
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 @pass_settings
 def delete(settings: Settings, log_id: str, yes: bool) -> None:
-    """Delete a pipeline log (asks first, unless -y)."""
-    if not yes:
-        click.confirm(f"Delete pipeline log {log_id}?", abort=True, err=True)
+    """Delete a pipeline log (asks first, unless -y; declining exits 1 and deletes nothing)."""
+    if not yes and not click.confirm(f"Delete pipeline log {log_id}?", err=True):
+        fail(f"not deleted: {log_id} (declined)")
 
     async def go() -> None:
         async with settings.client() as client:
@@ -311,8 +401,12 @@ def delete(settings: Settings, log_id: str, yes: bool) -> None:
 
 @cli.command()
 @click.option("--pipeline", "pipeline_id", required=True, help="The pipeline's ID.")
-@click.option("--interval", type=float, help="Seconds between polls [default: the server's hint].")
-@click.option("--duration", type=float, help="Stop after this many seconds [default: never].")
+@click.option(
+    "--interval", type=Seconds(3600), help="Seconds between polls [default: the server's hint]."
+)
+@click.option(
+    "--duration", type=Seconds(10**7), help="Stop after this many seconds [default: never]."
+)
 @click.option("--existing", is_flag=True, help="Also print the DONE logs there already.")
 @click.option("--min-level", type=LEVELS, help="Print only records at least this severe.")
 @pass_settings
@@ -346,21 +440,25 @@ def watch(
 @cli.command()
 @click.argument("ids", nargs=-1)
 @click.option(
-    "--ids-file", type=click.File("r"), help="Read IDs from this file, one per line ('-': stdin)."
+    "--ids-file",
+    type=click.File("r"),
+    help="Read IDs from this file, one per line; blank lines and # comments are skipped "
+    "('-': stdin).",
 )
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Write each log's text to DIR/<id>.log.",
+    help="Write each log's text to DIR/<id>.log. One of --out and --jsonl is required.",
 )
 @click.option(
     "--jsonl",
     "jsonl_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write one JSON object per log to FILE.",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Write one JSON object per log to FILE ('-': stdout). One of --out and --jsonl "
+    "is required.",
 )
-@click.option("--concurrency", default=16, show_default=True, type=click.IntRange(min=1))
+@click.option("--concurrency", default=16, show_default=True, type=click.IntRange(1, 10_000))
 @click.option(
     "--min-level",
     type=LEVELS,
@@ -377,16 +475,22 @@ def fetch(
     concurrency: int,
     min_level: str | None,
 ) -> None:
-    """Fetch many pipeline logs concurrently, with a progress bar; exit 1 if any failed."""
+    """Fetch many pipeline logs concurrently, with a progress bar; exit 1 if any failed.
+
+    IDs come as arguments or from --ids-file; the output is --out DIR or --jsonl FILE.
+    """
     from calyptia_logs.cli.jobs import fetch_to  # noqa: PLC0415
 
     if (out_dir is None) == (jsonl_file is None):
-        fail("give exactly one of --out DIR or --jsonl FILE", EXIT_USAGE)
+        raise click.UsageError("give exactly one of --out DIR or --jsonl FILE")
     if bool(ids) == (ids_file is not None):
-        fail("give IDs as arguments or with --ids-file, not both and not neither", EXIT_USAGE)
-    source = list(ids) if ids else [line.strip() for line in ids_file if line.strip()]
+        raise click.UsageError("give IDs as arguments or with --ids-file, not both and not neither")
+    source = list(ids) if ids else read_ids(ids_file)
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            fail(f"--out: cannot create {out_dir}: {exc.strerror or exc}", EXIT_USAGE)
 
     async def go() -> list[BulkResult]:
         async with settings.client(connector_limit=max(100, concurrency)) as client:
@@ -405,13 +509,35 @@ def fetch(
         raise SystemExit(EXIT_FAILED)
 
 
+def read_ids(lines: Iterable[str]) -> list[str]:
+    """IDs from a file, one per line: blank lines and ``#`` comments (whole or trailing) skipped."""
+    ids = []
+    for line in lines:
+        text = line.split("#", 1)[0].strip()
+        if text:
+            ids.append(text)
+    return ids
+
+
 @cli.command(name="fake-server")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--token", "tokens", multiple=True, default=["fake-token"], show_default=True)
-@click.option("--seed-logs", default=0, show_default=True, help="DONE logs to seed.")
-@click.option("--pipelines", default=1, show_default=True, type=click.IntRange(min=1))
-@click.option("--fill-delay", default=1.0, show_default=True, help="Seconds until NEW is DONE.")
+@click.option(
+    "--seed-logs",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 1_000_000),
+    help="DONE logs to seed.",
+)
+@click.option("--pipelines", default=1, show_default=True, type=click.IntRange(1, 1000))
+@click.option(
+    "--fill-delay",
+    default=1.0,
+    show_default=True,
+    type=Seconds(3600, zero=True),
+    help="Seconds until NEW is DONE.",
+)
 @click.option(
     "--fault-rate",
     default=0.0,
@@ -419,7 +545,13 @@ def fetch(
     type=click.FloatRange(0, 1),
     help="Share of GETs failed with transient faults (503, 429, resets).",
 )
-@click.option("--seed", default=0, show_default=True, help="Seeds data and faults.")
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 2**32 - 1),
+    help="Seeds data and faults.",
+)
 def fake_server(
     host: str,
     port: int,
@@ -444,14 +576,35 @@ def fake_server(
         fake.seed_logs(pipeline, share)
         click.echo(f"pipeline {pipeline}: {share} logs")
     try:
-        run(serve_forever(fake, host=host, port=port))
+        run(serve_forever(fake, host=host, port=port, announce=_announce))
     except OSError as exc:
-        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", EXIT_USAGE)
+
+
+def _announce(base_url: str, token: str) -> None:
+    """Say where the fake listens, in a form a client can connect to and paste."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or "127.0.0.1"
+    # A wildcard address is where the server listens, not where a client connects.
+    if host in ("0.0.0.0", "::"):  # noqa: S104 - compared, not bound
+        host = "127.0.0.1" if host == "0.0.0.0" else "[::1]"  # noqa: S104
+    elif ":" in host:
+        host = f"[{host}]"
+    url = f"{parts.scheme}://{host}:{parts.port}"
+    click.echo(f"fake Calyptia Cloud listening on {url} (token: {token})")
+    click.echo(f"export CALYPTIA_CLOUD_URL={url} CALYPTIA_CLOUD_TOKEN={shlex.quote(token)}")
 
 
 @cli.command()
-@click.option("--logs", "count", default=3000, show_default=True, help="Logs to bulk-fetch.")
-@click.option("--concurrency", default=64, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--logs",
+    "count",
+    default=3000,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Logs to bulk-fetch.",
+)
+@click.option("--concurrency", default=64, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--fault-rate", default=0.15, show_default=True, type=click.FloatRange(0, 0.9))
 @pass_settings
 def demo(settings: Settings, count: int, concurrency: int, fault_rate: float) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -56,16 +57,21 @@ async def fetch_to(
 ) -> list[BulkResult]:
     """Fetch ``ids`` with a progress bar, writing each log as it arrives.
 
-    ``out_dir`` must exist. With neither ``out_dir`` nor ``jsonl_file`` the
-    logs are fetched and dropped (the demo does that). With ``min_level``,
-    only the records at least that severe are written: as JSON lines of
-    records to ``jsonl_file``, as their raw lines to ``out_dir``.
+    ``out_dir`` must exist; a ``jsonl_file`` of ``-`` is stdout. With neither
+    ``out_dir`` nor ``jsonl_file`` the logs are fetched and dropped (the demo does
+    that). With ``min_level``, only the records at least that severe are written:
+    as JSON lines of records to ``jsonl_file``, as their raw lines to ``out_dir``.
 
     Returns:
         The failed items (empty when every item succeeded).
     """
     failures: list[BulkResult] = []
-    jsonl = jsonl_file.open("wb") if jsonl_file is not None else None
+    to_stdout = jsonl_file is not None and str(jsonl_file) == "-"
+    jsonl: IO[bytes] | None = None
+    if to_stdout:
+        jsonl = sys.stdout.buffer
+    elif jsonl_file is not None:
+        jsonl = jsonl_file.open("wb")
     started = time.perf_counter()
     try:
         with fetch_progress(console) as progress:
@@ -83,7 +89,7 @@ async def fetch_to(
                 rate = done / max(time.perf_counter() - started, 1e-9)
                 progress.update(task, advance=1, rate=rate, failed=len(failures))
     finally:
-        if jsonl is not None:
+        if jsonl is not None and not to_stdout:
             jsonl.close()
     return failures
 

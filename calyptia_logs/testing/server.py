@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -96,10 +96,26 @@ async def run_fake_cloud(
         yield RunningFake(fake, base_url, next(iter(sorted(fake.tokens)), ""))
 
 
-async def serve_forever(fake: FakeCalyptiaCloud, *, host: str, port: int) -> None:
-    """Serve ``fake`` until cancelled (the ``calyptia-logs fake-server`` command)."""
+async def serve_forever(
+    fake: FakeCalyptiaCloud,
+    *,
+    host: str,
+    port: int,
+    announce: Callable[[str, str], None] | None = None,
+) -> None:
+    """Serve ``fake`` until cancelled (the ``calyptia-logs fake-server`` command).
+
+    Args:
+        fake: The fake to serve.
+        host: The address to bind.
+        port: The port (0: a free one).
+        announce: Called with the base URL and the token once listening (default: print them).
+    """
     async with run_fake_cloud(fake, host=host, port=port) as running:
-        print(f"fake Calyptia Cloud listening on {running.base_url}", flush=True)
+        if announce is None:
+            print(f"fake Calyptia Cloud listening on {running.base_url}", flush=True)
+        else:
+            announce(running.base_url, running.token)
         await asyncio.Event().wait()
 
 

@@ -151,20 +151,34 @@ def check_base_url(
     """
     env = os.environ if environ is None else environ
     url = (base_url or env.get(ENV_URL) or DEFAULT_BASE_URL).strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        msg = f"base_url must be an http(s) URL with a host, got {url!r}"
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname if parts.port is None or parts.port > 0 else None
+    except ValueError:  # a port out of range, an unclosed IPv6 literal
+        hostname = None
+    shown = _without_userinfo(url)
+    if hostname is None or parts.scheme not in ("http", "https"):
+        msg = f"base_url must be an http(s) URL with a host, got {shown!r}"
         raise ValueError(msg)
     if parts.query or parts.fragment or parts.username or parts.password:
-        msg = f"base_url must not carry a query, fragment or user info, got {url!r}"
+        msg = f"base_url must not carry a query, fragment or user info, got {shown!r}"
         raise ValueError(msg)
-    if parts.scheme == "http" and not is_loopback(parts.hostname) and not allow_insecure_http:
+    if parts.scheme == "http" and not is_loopback(hostname) and not allow_insecure_http:
         msg = (
-            f"refusing to send credentials over plain http to {parts.hostname}; "
+            f"refusing to send credentials over plain http to {hostname}; "
             "use https, or pass allow_insecure_http=True if you really mean it"
         )
         raise ValueError(msg)
     return url
+
+
+def _without_userinfo(url: str) -> str:
+    """``url`` with any ``user:password@`` replaced: messages never repeat credentials."""
+    scheme, sep, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    if sep and "@" in authority:
+        authority = "<redacted>@" + authority.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{authority}{slash}{path}"
 
 
 def is_loopback(host: str) -> bool:
