@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 __all__ = ["main"]
@@ -19,12 +18,20 @@ def main() -> None:
             "Install it with:  pip install 'calyptia-logs[cli]'\n"
         )
         raise SystemExit(2) from None
+    import click  # noqa: PLC0415 - installed with the extra, like the commands
+
     try:
-        cli()
-    except BrokenPipeError:
-        # The reader went away (| head): that ends the output, quietly and successfully.
-        # stdout is pointed at devnull so that the interpreter's own final flush cannot
-        # fail again (the recipe in Python's signal module documentation).
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        raise SystemExit(0) from None
+        # Not click's standalone mode: that exits 1 on a closed pipe, and we own every ending.
+        cli.main(standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
+    except click.exceptions.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        sys.stderr.write("interrupted\n")
+        raise SystemExit(130) from None
+    except BrokenPipeError:  # written outside a command's run(): the same quiet ending
+        from calyptia_logs.cli.commands import closed_pipe  # noqa: PLC0415
+
+        closed_pipe()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import shlex
 import sys
@@ -96,6 +97,18 @@ def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     raise SystemExit(code)
 
 
+def closed_pipe() -> NoReturn:
+    """The reader went away (``| head``): that ends the output, quietly and successfully.
+
+    Handled here, not left to click, which exits 1 on a closed pipe. stdout is
+    pointed at devnull so that the interpreter's final flush cannot fail again
+    (the recipe in the documentation of Python's signal module).
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise SystemExit(0)
+
+
 def run(coro: Coroutine[Any, Any, T], *, debug: bool = False) -> T:
     """Run a command's coroutine (on uvloop when installed); errors become one line and a code.
 
@@ -116,7 +129,7 @@ def run(coro: Coroutine[Any, Any, T], *, debug: bool = False) -> T:
         error_console.print("interrupted")
         raise SystemExit(EXIT_INTERRUPTED) from None
     except BrokenPipeError:
-        raise  # the reader went away (| head): main() ends quietly
+        closed_pipe()
     except Exception as exc:
         if debug:
             raise
@@ -178,11 +191,10 @@ def cli(
     command or its configuration, 130 interrupted.
     """  # noqa: D205 - click shows this as the help text
     if token and project_token:
-        sources = {
-            name: ctx.get_parameter_source(name) for name in ("token", "project_token")
-        }
+        sources = {name: ctx.get_parameter_source(name) for name in ("token", "project_token")}
         explicit = [
-            name for name, source in sources.items()
+            name
+            for name, source in sources.items()
             if source is click.core.ParameterSource.COMMANDLINE
         ]
         if len(explicit) == 2:

@@ -7,8 +7,10 @@ import time
 from collections import Counter
 
 from rich.table import Table
+from rich.text import Text
 
 from calyptia_logs.cli.jobs import fetch_to
+from calyptia_logs.cli.records import STYLES
 from calyptia_logs.cli.render import console, logs_table
 from calyptia_logs.resources import CalyptiaClient
 from calyptia_logs.retry import RetryDetails, RetryPolicy
@@ -72,13 +74,21 @@ async def _request_and_wait(client: CalyptiaClient, pipeline: object) -> None:
         )
     )
     waited = time.perf_counter() - started
-    table = Table(box=None, header_style="bold")
-    for column in ("ID", "STATUS", "LINES"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("FIRST LINE", no_wrap=True, overflow="ellipsis", max_width=40)
+    # Short IDs on purpose: at 80 columns (or piped) the status and lines must stay whole.
+    table = Table(box=None, header_style="bold", expand=False)
+    table.add_column("ID", no_wrap=True, min_width=8)
+    table.add_column("STATUS", no_wrap=True, min_width=6)
+    table.add_column("LINES", no_wrap=True, justify="right", min_width=5)
+    table.add_column("FIRST RECORD", no_wrap=True, overflow="ellipsis", ratio=1)
     for log in logs:
-        first = log.logs.splitlines()[0] if log.logs else ""
-        table.add_row(str(log.id), log.status.value, str(log.lines), first)
+        first = next(iter(log.records()), None)
+        summary = Text()
+        if first is not None:
+            if first.level is not None:
+                summary.append(first.level.value.upper(), STYLES[first.level])
+                summary.append(" ")
+            summary.append(first.message.split("\n", 1)[0])
+        table.add_row(str(log.id)[:8], log.status.value, str(log.lines), summary)
     console.print(table)
     console.print(f"3 log requests created NEW and DONE after {waited:.2f}s of polling")
 
@@ -146,7 +156,9 @@ def _summary(
         ("most in flight at the server", str(fake.max_in_flight)),
         (
             "retry budget left",
-            f"{client.retry_budget.available:g} of {client.retry_budget.capacity:g}",
+            f"{client.retry_budget.available:g} of {client.retry_budget.capacity:g} tokens "
+            f"(the {client.retry_budget.retries_granted} retries spent some; "
+            "each success refills it)",
         ),
         ("bulk fetch", f"{elapsed:.2f}s, {count / max(elapsed, 1e-9):,.0f} logs/s"),
     ]

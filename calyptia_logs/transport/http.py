@@ -52,6 +52,9 @@ logger: Final = logging.getLogger("calyptia_logs")
 DEFAULT_TIMEOUT: Final = 30.0
 #: The largest (decompressed) response body accepted, in bytes.
 DEFAULT_MAX_RESPONSE_SIZE: Final = 256 * 1024 * 1024
+#: The shortest token scrubbed from server text. Calyptia tokens are far longer; scrubbing
+#: a one-letter test token would remove that letter from every message.
+MIN_SECRET_CHARS: Final = 8
 #: The most redirects followed in one attempt, when following is enabled.
 MAX_REDIRECTS: Final = 10
 
@@ -158,7 +161,9 @@ class Transport:
         self.deadline = arguments.seconds(deadline, "deadline")
         self.max_response_size = arguments.count(max_response_size, "max_response_size")
         # Never echoed back: every error built here has these removed (a server may echo them).
-        self._secrets = (credentials.token,)
+        # A token shorter than any real one cannot be told from ordinary text, so is left alone.
+        token = credentials.token
+        self._secrets = (token,) if len(token) >= MIN_SECRET_CHARS else ()
         self.on_retry = on_retry
         self.on_response = on_response
         self.follow_redirects = follow_redirects

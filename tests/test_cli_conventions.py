@@ -1,0 +1,380 @@
+"""The command line's manners: one line and an exit code for every failure, Unix conventions,
+its own words (flags and environment variables), and every number checked."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from calyptia_logs.cli.commands import Settings, _announce, cli
+from calyptia_logs.models import PipelineLogStatus
+from calyptia_logs.testing import FakeCalyptiaCloud, RunningFake, run_fake_cloud_in_thread
+
+EXIT_FAILED, EXIT_USAGE = 1, 2
+
+
+@pytest.fixture
+def cloud() -> Iterator[RunningFake]:
+    with run_fake_cloud_in_thread(FakeCalyptiaCloud(fill_delay=0)) as running:
+        yield running
+
+
+def invoke(cloud: RunningFake | None, *args: str, env: dict[str, str] | None = None) -> Result:
+    base = ["--url", cloud.base_url, "--token", cloud.token] if cloud is not None else []
+    return CliRunner().invoke(cli, [*base, *args], env=env, catch_exceptions=False)
+
+
+def one_line_error(result: Result, code: int) -> str:
+    """Check the failure a person sees: the exit code, one line on stderr, no traceback."""
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 or result.stderr.startswith("Usage:"), result.stderr
+    return result.stderr
+
+
+# --- 1. no traceback without --debug -----------------------------------------------------------
+
+
+def test_an_unwritable_out_directory_is_one_line(cloud: RunningFake) -> None:
+    (log_id,) = cloud.seed_logs(cloud.add_pipeline(), 1)
+    result = invoke(cloud, "fetch", str(log_id), "--out", "/proc/nonexistent/dir")
+    assert "--out: cannot create /proc/nonexistent/dir" in one_line_error(result, EXIT_USAGE)
+
+
+def test_a_jsonl_file_in_a_missing_directory_is_one_line(
+    cloud: RunningFake, tmp_path: Path
+) -> None:
+    (log_id,) = cloud.seed_logs(cloud.add_pipeline(), 1)
+    target = tmp_path / "missing" / "x.jsonl"
+    result = invoke(cloud, "fetch", str(log_id), "--jsonl", str(target))
+    text = one_line_error(result, EXIT_USAGE)
+    assert f"cannot use {target}: No such file or directory" in text
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "0", "-1", "1e400", "soon"])
+def test_bad_timeouts_are_usage_errors_with_the_range(cloud: RunningFake, value: str) -> None:
+    result = invoke(cloud, "--timeout", value, "get", str(uuid.uuid4()))
+    assert result.exit_code == EXIT_USAGE
+    assert "--timeout" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert cloud.request_count == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["create", "--pipeline", "P", "--lines", "99999999999999999999999"],
+        ["create", "--pipeline", "P", "--lines", "0"],
+        ["create", "--pipeline", "P", "--wait-timeout", "-3"],
+        ["watch", "--pipeline", "P", "--interval", "-1"],
+        ["watch", "--pipeline", "P", "--duration", "nan"],
+        ["list", "--pipeline", "P", "--last", "0"],
+        ["fetch", "x", "--jsonl", "-", "--concurrency", "0"],
+        ["demo", "--logs", "-5"],
+        ["fake-server", "--seed-logs", "-5"],
+        ["fake-server", "--fill-delay", "inf"],
+        ["fake-server", "--seed", "-1"],
+    ],
+    ids=lambda args: " ".join(args[:1] + args[-2:]),
+)
+def test_every_number_is_checked_before_anything_runs(cloud: RunningFake, args: list[str]) -> None:
+    pipeline = str(cloud.add_pipeline())
+    result = invoke(cloud, *[pipeline if a == "P" else a for a in args])
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "Invalid value" in result.stderr
+    assert cloud.request_count == 0
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [
+        ("--timeout", "0<x<=3600"),
+        ("watch --interval", "0<x<=3600"),
+        ("create --lines", "1<=x<=9223372036854775807"),
+        ("demo --logs", "1<=x<=100000"),
+    ],
+)
+def test_help_shows_each_numbers_range(command: str, shown: str) -> None:
+    *sub, _option = command.split()
+    result = CliRunner().invoke(cli, [*sub, "--help"])
+    assert shown in result.stdout.replace(" ", "").replace("\n", "")
+
+
+def test_an_unexpected_failure_is_one_line_with_a_hint(
+    cloud: RunningFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (log_id,) = cloud.seed_logs(cloud.add_pipeline(), 1)
+
+    class Broken:
+        OPT_INDENT_2 = 0
+
+        @staticmethod
+        def dumps(*_args: object, **_kwargs: object) -> bytes:
+            raise RuntimeError("a bug")
+
+    # Only the command's own orjson (the fake in the other thread keeps the real one).
+    monkeypatch.setattr("calyptia_logs.cli.commands.orjson", Broken)
+    text = one_line_error(invoke(cloud, "get", str(log_id), "--json"), EXIT_FAILED)
+    assert "unexpected RuntimeError: a bug (run with --debug for the traceback)" in text
+
+
+# --- 2. Unix conventions -------------------------------------------------------------------------
+
+
+def test_jsonl_dash_is_stdout(cloud: RunningFake) -> None:
+    ids = cloud.seed_logs(cloud.add_pipeline(), 3)
+    result = invoke(cloud, "fetch", *map(str, ids), "--jsonl", "-")
+    assert result.exit_code == 0
+    assert sorted(json.loads(line)["id"] for line in result.stdout.splitlines()) == sorted(
+        map(str, ids)
+    )
+    assert not Path("-").exists()
+
+
+def test_ids_file_skips_blank_lines_and_comments(cloud: RunningFake, tmp_path: Path) -> None:
+    ids = cloud.seed_logs(cloud.add_pipeline(), 2)
+    listing = tmp_path / "ids.txt"
+    listing.write_text(f"# logs to fetch\n\n{ids[0]}   # the first\n   \n{ids[1]}\n")
+    result = invoke(cloud, "fetch", "--ids-file", str(listing), "--jsonl", "-")
+    assert result.exit_code == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 2
+
+
+def test_ids_from_stdin(cloud: RunningFake) -> None:
+    ids = cloud.seed_logs(cloud.add_pipeline(), 2)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--url",
+            cloud.base_url,
+            "--token",
+            cloud.token,
+            "fetch",
+            "--ids-file",
+            "-",
+            "--jsonl",
+            "-",
+        ],
+        input="\n".join(map(str, ids)) + "\n",
+    )
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == 2
+
+
+def test_a_closed_pipe_ends_quietly_with_exit_0(cloud: RunningFake) -> None:
+    pipeline = cloud.add_pipeline()
+    cloud.seed_logs(pipeline, 1000)  # far more than a pipe's buffer holds
+    command = shutil.which("calyptia-logs")
+    assert command is not None
+    env = {**os.environ, "CALYPTIA_CLOUD_URL": cloud.base_url, "CALYPTIA_CLOUD_TOKEN": cloud.token}
+    env.pop("CALYPTIA_PROJECT_TOKEN", None)
+    child = subprocess.Popen(
+        [command, "list", "--pipeline", str(pipeline), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert child.stdout is not None
+    assert json.loads(child.stdout.readline())["pipelineID"] == str(pipeline)  # `| head -1`
+    child.stdout.close()
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 0
+    assert stderr == b""
+
+
+def test_an_invalid_id_is_a_usage_error(cloud: RunningFake) -> None:
+    text = one_line_error(invoke(cloud, "get", "not-a-uuid"), EXIT_USAGE)
+    assert "is not a UUID" in text
+    assert cloud.request_count == 0
+
+
+def test_declining_a_delete_deletes_nothing_and_exits_1(cloud: RunningFake) -> None:
+    (log_id,) = cloud.seed_logs(cloud.add_pipeline(), 1)
+    result = CliRunner().invoke(
+        cli, ["--url", cloud.base_url, "--token", cloud.token, "delete", str(log_id)], input="n\n"
+    )
+    assert result.exit_code == EXIT_FAILED
+    assert f"not deleted: {log_id} (declined)" in result.stderr
+    assert "Aborted" not in result.stderr
+    assert log_id in cloud.logs
+
+
+def test_token_and_project_token_together_are_refused(cloud: RunningFake) -> None:
+    result = invoke(cloud, "--project-token", "b", "get", str(uuid.uuid4()))
+    assert result.exit_code == EXIT_USAGE
+    assert "give --token or --project-token, not both" in result.stderr
+
+
+def test_both_token_variables_are_refused(cloud: RunningFake) -> None:
+    env = {
+        "CALYPTIA_CLOUD_TOKEN": "a",
+        "CALYPTIA_PROJECT_TOKEN": "b",
+        "CALYPTIA_CLOUD_URL": cloud.base_url,
+    }
+    result = invoke(None, "get", str(uuid.uuid4()), env=env)
+    assert result.exit_code == EXIT_USAGE
+    assert "unset one, or pass --token or --project-token" in result.stderr
+
+
+def test_a_flag_wins_over_the_other_kinds_variable(cloud: RunningFake) -> None:
+    (log_id,) = cloud.seed_logs(cloud.add_pipeline(), 1)
+    env = {"CALYPTIA_PROJECT_TOKEN": "stale", "CALYPTIA_CLOUD_URL": cloud.base_url}
+    result = invoke(None, "--token", cloud.token, "get", str(log_id), env=env)
+    assert result.exit_code == 0, result.stderr
+    assert "Authorization" in cloud.requests[-1].headers
+
+
+def test_fetch_help_says_what_is_required() -> None:
+    text = CliRunner().invoke(cli, ["fetch", "--help"]).stdout.replace("\n", " ")
+    assert "One of --out and --jsonl is required" in " ".join(text.split())
+    assert "IDs come as arguments or from --ids-file" in " ".join(text.split())
+
+
+# --- 3. the CLI speaks CLI -----------------------------------------------------------------------
+
+
+def test_no_credentials_names_the_flags_and_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CALYPTIA_CLOUD_TOKEN", "CALYPTIA_PROJECT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    text = one_line_error(invoke(None, "get", str(uuid.uuid4())), EXIT_USAGE)
+    assert "--token" in text
+    assert "CALYPTIA_CLOUD_TOKEN" in text
+    assert "token=" not in text
+
+
+def test_plain_http_to_a_remote_host_names_the_flag() -> None:
+    result = invoke(
+        None, "--token", "t", "--url", "http://logs.example.com", "get", str(uuid.uuid4())
+    )
+    text = one_line_error(result, EXIT_USAGE)
+    assert "--allow-insecure-http" in text
+    assert "allow_insecure_http=" not in text
+
+
+def test_allow_insecure_http_lets_the_client_be_built() -> None:
+    settings = Settings(
+        token="t",
+        project_token=None,
+        url="http://logs.example.com",
+        timeout=30.0,
+        allow_insecure_http=True,
+        debug=False,
+    )
+    assert settings.client().base_url == "http://logs.example.com"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.2", "127.255.0.9", "localhost", "[::1]"])
+def test_every_loopback_address_is_loopback(host: str) -> None:
+    # Nothing listens on port 9 here: the call fails to connect, but it is allowed to try.
+    result = invoke(
+        None,
+        "--token",
+        "token-1234",
+        "--timeout",
+        "2",
+        "--url",
+        f"http://{host}:9",
+        "get",
+        str(uuid.uuid4()),
+    )
+    assert result.exit_code == EXIT_FAILED
+    assert "refusing" not in result.stderr
+    assert "cannot connect" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://alice:s3cret-pass@cloud.example.com", "ftp://alice:s3cret-pass@cloud.example.com"],
+)
+def test_credentials_in_a_url_are_never_repeated(url: str) -> None:
+    result = invoke(None, "--token", "t", "--url", url, "get", str(uuid.uuid4()))
+    text = one_line_error(result, EXIT_USAGE)
+    assert "s3cret-pass" not in text
+    assert "<redacted>@cloud.example.com" in text
+
+
+def test_server_text_is_not_taken_as_markup(cloud: RunningFake) -> None:
+    # A message holding [bold] or [/] must print as it is, not style (or break) the output.
+    from calyptia_logs.testing import Fault
+
+    cloud.inject(Fault.http_status(404, error="no [bold]such[/bold] log [/]", detail=None))
+    result = invoke(cloud, "get", str(uuid.uuid4()))
+    assert "no [bold]such[/bold] log [/]" in one_line_error(result, EXIT_FAILED)
+
+
+# --- 4. say what is happening --------------------------------------------------------------------
+
+
+def test_get_of_a_new_log_says_so_on_stderr(cloud: RunningFake) -> None:
+    (log_id,) = cloud.seed_logs(cloud.add_pipeline(), 1, status=PipelineLogStatus.NEW)
+    result = invoke(cloud, "get", str(log_id))
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert f"pipeline log {log_id} is still NEW" in result.stderr
+    assert "create --wait" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("listening", "connect"),
+    [
+        ("http://0.0.0.0:5000", "http://127.0.0.1:5000"),
+        ("http://[::]:5000", "http://[::1]:5000"),
+        ("http://127.0.0.1:5000", "http://127.0.0.1:5000"),
+    ],
+)
+def test_fake_server_announces_a_connectable_url_and_the_token(
+    listening: str, connect: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _announce(listening, "tok en")
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        f"fake Calyptia Cloud listening on {connect} (token: tok en)",
+        f"export CALYPTIA_CLOUD_URL={connect} CALYPTIA_CLOUD_TOKEN='tok en'",
+    ]
+
+
+def test_the_fake_servers_export_line_works(tmp_path: Path) -> None:
+    command = shutil.which("calyptia-logs")
+    assert command is not None
+    server = subprocess.Popen(
+        [command, "fake-server", "--port", "0", "--seed-logs", "3", "--token", "T1"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        lines = [server.stdout.readline() for _ in range(3)]
+        export = next(line for line in lines if line.startswith("export "))
+        pipeline = lines[0].split()[1].rstrip(":")
+        script = f"{export.strip()}\n{command} list --pipeline {pipeline} --json | wc -l\n"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CALYPTIA_")}
+        done = subprocess.run(
+            ["sh", "-c", script], capture_output=True, text=True, env=env, timeout=60
+        )
+        assert done.stdout.strip() == "3", done.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if server.stdout is not None:
+            server.stdout.close()
+
+
+def test_python_m_calyptia_logs_cli_runs() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "calyptia_logs.cli", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0
+    assert "version" in done.stdout

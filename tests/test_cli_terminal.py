@@ -1,0 +1,48 @@
+"""The command line as a person sees it: a real pseudo-terminal, 80 columns wide."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+
+import pytest
+
+pexpect = pytest.importorskip("pexpect", reason="pexpect drives a pseudo-terminal (POSIX)")
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[a-zA-Z]|\x1b\][^\x07]*\x07")
+CLI = shutil.which("calyptia-logs") or ""
+
+
+def screen(*args: str, columns: int = 80, timeout: float = 120) -> list[str]:
+    """Run ``calyptia-logs ARGS`` in a pseudo-terminal; return what it showed, line by line."""
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": "50"}
+    env.pop("NO_COLOR", None)
+    child = pexpect.spawn(
+        CLI or sys.executable,
+        list(args) if CLI else ["-m", "calyptia_logs.cli", *args],
+        dimensions=(50, columns),
+        env=env,
+        encoding="utf-8",
+        timeout=timeout,
+    )
+    output = child.read()
+    child.close()
+    assert child.exitstatus == 0, output
+    # A progress bar redraws in place (\r, cursor moves): each redraw is a line the person saw.
+    return [ANSI.sub("", line) for line in re.split(r"\r\n|\r|\n|\x1b\[\d*A", output)]
+
+
+def test_the_demo_reads_well_in_an_80_column_terminal() -> None:
+    lines = screen("demo", "--logs", "200", "--concurrency", "16")
+    first = [line for line in lines if re.match(r"^ ?[0-9a-f]{8}\s+(NEW|DONE)\s+\d+\s", line)]
+    assert len(first) == 3, "\n".join(lines)
+    assert all(
+        re.match(r"^ ?[0-9a-f]{8}\s+DONE\s+(5|10|20)\s+(ERROR|WARN|INFO) ", line) for line in first
+    )
+    assert not any("…" in line[:30] for line in first)  # ID, status and lines stay whole
+    assert any(re.search(r"fetched\s+200 of 200", line) for line in lines)
+    budget = next(line for line in lines if "retry budget left" in line)
+    assert "refills" in budget or "refills" in lines[lines.index(budget) + 1]
+    assert all(len(line) <= 80 for line in lines)
