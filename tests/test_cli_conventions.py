@@ -378,3 +378,30 @@ def test_python_m_calyptia_logs_cli_runs() -> None:
     )
     assert done.returncode == 0
     assert "version" in done.stdout
+
+
+def test_ctrl_c_ends_with_130_and_one_line(cloud: RunningFake) -> None:
+    import signal
+    import time
+
+    pipeline = cloud.add_pipeline()
+    cloud.seed_logs(pipeline, 2)
+    command = shutil.which("calyptia-logs")
+    assert command is not None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALYPTIA_")}
+    env |= {"CALYPTIA_CLOUD_URL": cloud.base_url, "CALYPTIA_CLOUD_TOKEN": cloud.token}
+    child = subprocess.Popen(
+        [command, "watch", "--pipeline", str(pipeline), "--interval", "0.2", "--existing"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().startswith(b"--- ")  # it is running
+    deadline = time.monotonic() + 10
+    while cloud.request_count < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)  # a few polls in: inside the event loop, not at start-up
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=30)
+    assert child.returncode == 130
+    assert stderr.decode().strip().splitlines() == ["interrupted"]
