@@ -99,11 +99,13 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _write(tables: str, args: argparse.Namespace) -> None:
-    """Put the tables in docs/benchmarks.md, in the section after the client benchmarks."""
-    from benchmarks.run import DOC, KEPT, machine
+    """Put the tables in their section of docs/benchmarks.md."""
+    from benchmarks.docs import write_section
+    from benchmarks.run import machine
 
-    section = (
-        f"{KEPT}\n\n## Parsing log records\n\n"
+    write_section(
+        "records",
+        "## Parsing log records\n\n"
         "`parse_records` over typical Fluent Bit log output (the embedded fake's: one record per\n"
         "line, the level, component and message mix of a busy output), against a floor that only\n"
         "splits lines and matches one regular expression per line. Iterated is how the parser is\n"
@@ -113,13 +115,5 @@ def _write(tables: str, args: argparse.Namespace) -> None:
         "whatever the size of the log.\n\n"
         f"- Machine: {machine()}\n"
         f"- Command: `python -m benchmarks.records --lines {args.lines} --repeat {args.repeat} "
-        f"--write` ({time.strftime('%Y-%m-%d')})\n\n{tables}\n"
+        f"--write` ({time.strftime('%Y-%m-%d')})\n\n{tables}\n",
     )
-    old = DOC.read_text()
-    head = old[: old.index(KEPT)].rstrip("\n") if KEPT in old else old.rstrip("\n")
-    DOC.write_text(f"{head}\n\n{section}")
-    print(f"\nwritten to {DOC.relative_to(DOC.parent.parent)}")
-
-
-if __name__ == "__main__":
-    main()

@@ -24,10 +24,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.docs import kept_sections
+
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
-#: Where the sections written by other benchmark commands begin; everything from here is kept.
-KEPT = "<!-- other benchmarks -->"
 
 
 @dataclass
@@ -303,9 +303,8 @@ def main() -> None:
     print(text)
     if not args.no_write and not args.quick:
         command = f"python -m benchmarks --repeat {repeat}"
-        # Sections other benchmark commands write (python -m benchmarks.records) are kept.
-        old = DOC.read_text() if DOC.exists() else ""
-        kept = old[old.index(KEPT) :] if KEPT in old else ""
+        # The sections other benchmark commands write (records, instructions) are kept.
+        kept = kept_sections()
         DOC.write_text(
             "# Benchmarks\n\n"
             "calyptia-logs against the floor (bare aiohttp, one session, `json.loads`) in the same run,\n"

@@ -1,7 +1,8 @@
 """A canned-response HTTP/1.1 server, cheaper per request than any client it serves.
 
-A bare ``asyncio.Protocol`` answering from precomputed bytes: keep-alive,
-GET only, no parsing beyond the request line. Run in its own process:
+A bare ``asyncio.Protocol`` answering from precomputed bytes: keep-alive, a
+request's body skipped by its Content-Length, the answer chosen by method and
+path (a log, a large log, a list page, a create, an update). Run in its own process:
 
     python -m benchmarks.server PORT_FILE [--fault-every N]
 
@@ -51,6 +52,19 @@ def response(status: str, body: bytes, extra: str = "") -> bytes:
 
 
 SMALL = response("200 OK", log_body(str(uuid.UUID(int=1)), SMALL_LINES))
+#: A list page of 20 small logs, the last page (no cursor).
+PAGE_ITEMS = 20
+PAGE = response(
+    "200 OK",
+    b'{"items": ['
+    + b", ".join(log_body(str(uuid.UUID(int=i + 1)), SMALL_LINES) for i in range(PAGE_ITEMS))
+    + b'], "endCursor": null, "count": 20}',
+)
+CREATED = response(
+    "201 Created",
+    json.dumps({"id": str(uuid.UUID(int=7)), "createdAt": "2024-05-01T00:00:00.123456Z"}).encode(),
+)
+UPDATED = response("200 OK", b'{"updatedAt": "2024-05-01T00:00:00.123456Z"}')
 LARGE = response("200 OK", log_body(LARGE_ID, LARGE_LINES))
 UNAVAILABLE = response("503 Service Unavailable", b'{"error": "service unavailable"}')
 
@@ -73,16 +87,29 @@ class Canned(asyncio.Protocol):
         self.buffer += data
         out = []
         while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
-            request, self.buffer = self.buffer[:end], self.buffer[end + 4 :]
+            head = self.buffer[:end]
+            length = 0
+            if (at := head.lower().find(b"content-length:")) >= 0:
+                length = int(head[at + 15 :].split(b"\r\n", 1)[0])
+            if len(self.buffer) < end + 4 + length:
+                break  # the body is still on its way
+            self.buffer = self.buffer[end + 4 + length :]
             Canned.count += 1
-            if self.fault_every and Canned.count % self.fault_every == 0:
-                out.append(UNAVAILABLE)
-            elif LARGE_ID.encode() in request[:200]:
-                out.append(LARGE)
-            else:
-                out.append(SMALL)
+            out.append(self.answer(head))
         if out and self.transport is not None:
             self.transport.write(b"".join(out))
+
+    def answer(self, head: bytes) -> bytes:
+        if self.fault_every and Canned.count % self.fault_every == 0:
+            return UNAVAILABLE
+        if head.startswith(b"POST "):
+            return CREATED
+        if head.startswith(b"PATCH "):
+            return UPDATED
+        line = head[:200]
+        if b"/logs" in line.split(b" HTTP/", 1)[0]:
+            return PAGE
+        return LARGE if LARGE_ID.encode() in line else SMALL
 
 
 async def serve(port_file: Path, fault_every: int) -> None:

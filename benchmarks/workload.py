@@ -2,20 +2,25 @@
 
     python -m benchmarks.workload SCENARIO VARIANT BASE_URL COUNT CONCURRENCY
 
-VARIANT is ``floor`` (bare aiohttp, one session, ``json.loads``) or a library
-variant (``get``, ``get_many``). CPU time is user+sys of this process over
+VARIANT is ``floor`` (bare aiohttp, one session, ``json.loads``), ``typed-floor``
+(bare aiohttp, orjson, and a hand-written slotted dataclass with UUIDs, aware
+datetimes and the status enum: the least a typed client must do), or a library
+variant (``get``, ``get_many``, ``create``, ``update``, ``list``). CPU time is user+sys of this process over
 the workload alone (imports and setup excluded); peak RSS is the process's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import enum
 import json
 import resource
 import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from benchmarks.server import LARGE_ID
 
@@ -45,6 +50,62 @@ async def floor(base_url: str, count: int, concurrency: int, large: bool) -> int
     return ok
 
 
+class Status(enum.StrEnum):
+    NEW = "NEW"
+    DONE = "DONE"
+
+
+@dataclasses.dataclass(slots=True, frozen=True)
+class TypedLog:
+    """What a hand-written typed client would decode a log into, with the same checks."""
+
+    id: uuid.UUID
+    pipeline_id: uuid.UUID
+    logs: str
+    lines: int
+    status: Status
+    created_at: datetime
+    updated_at: datetime
+
+
+def _aware(text: str) -> datetime:
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        raise ValueError(text)
+    return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
+
+
+async def typed_floor(base_url: str, count: int, concurrency: int, large: bool) -> int:
+    import aiohttp
+    import orjson
+
+    semaphore = asyncio.Semaphore(concurrency)
+    ok = 0
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    headers = {"Authorization": "Bearer bench", "Accept": "application/json"}
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+
+        async def one(log_id: str) -> None:
+            nonlocal ok
+            async with semaphore, session.get(f"{base_url}/v1/pipeline_logs/{log_id}") as r:
+                if r.status != 200:
+                    raise RuntimeError(r.status)
+                data = orjson.loads(await r.read())
+                log = TypedLog(
+                    id=uuid.UUID(data["id"]),
+                    pipeline_id=uuid.UUID(data["pipelineID"]),
+                    logs=data["logs"],
+                    lines=data["lines"],
+                    status=Status(data["status"]),
+                    created_at=_aware(data["createdAt"]),
+                    updated_at=_aware(data["updatedAt"]),
+                )
+                ok += log.lines >= 0
+
+        await asyncio.gather(*(one(i) for i in ids(count, large)))
+    return ok
+
+
 async def library(
     variant: str, base_url: str, count: int, concurrency: int, large: bool, faults: bool
 ) -> int:
@@ -68,11 +129,19 @@ async def library(
             return ok
         semaphore = asyncio.Semaphore(concurrency)
         ok = 0
+        logs = client.pipeline_logs
+        pipeline = "00000000-0000-4000-8000-0000000000b0"
+        call = {
+            "get": logs.get,
+            "create": lambda _id: logs.create(pipeline, lines=100),
+            "update": lambda log_id: logs.update(log_id, status="DONE", lines=10),
+            "list": lambda _id: logs.list(pipeline, last=20),
+        }[variant]
 
         async def one(log_id: str) -> None:
             nonlocal ok
             async with semaphore:
-                await client.pipeline_logs.get(log_id)
+                await call(log_id)
                 ok += 1
 
         await asyncio.gather(*(one(i) for i in ids(count, large)))
@@ -84,10 +153,11 @@ def main() -> None:
     count, concurrency = int(count_s), int(concurrency_s)
     large = scenario == "large-get"
     faults = scenario == "retry-path"
-    if variant == "floor":
+    if variant in ("floor", "typed-floor"):
         import aiohttp  # noqa: F401 - imported before the clock starts
 
-        work = floor(base_url, count, concurrency, large)
+        run = floor if variant == "floor" else typed_floor
+        work = run(base_url, count, concurrency, large)
     else:
         import calyptia_logs  # noqa: F401 - imported before the clock starts
 

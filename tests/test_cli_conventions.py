@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import shlex
 import subprocess
 import sys
 import uuid
@@ -20,6 +20,8 @@ from calyptia_logs.models import PipelineLogStatus
 from calyptia_logs.testing import FakeCalyptiaCloud, RunningFake, run_fake_cloud_in_thread
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
+#: The command, through the interpreter running the tests (its venv need not be on PATH).
+COMMAND = [sys.executable, "-m", "calyptia_logs.cli"]
 
 
 @pytest.fixture
@@ -174,12 +176,10 @@ def test_ids_from_stdin(cloud: RunningFake) -> None:
 def test_a_closed_pipe_ends_quietly_with_exit_0(cloud: RunningFake) -> None:
     pipeline = cloud.add_pipeline()
     cloud.seed_logs(pipeline, 1000)  # far more than a pipe's buffer holds
-    command = shutil.which("calyptia-logs")
-    assert command is not None
     env = {**os.environ, "CALYPTIA_CLOUD_URL": cloud.base_url, "CALYPTIA_CLOUD_TOKEN": cloud.token}
     env.pop("CALYPTIA_PROJECT_TOKEN", None)
     child = subprocess.Popen(
-        [command, "list", "--pipeline", str(pipeline), "--json"],
+        [*COMMAND, "list", "--pipeline", str(pipeline), "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
@@ -344,10 +344,8 @@ def test_fake_server_announces_a_connectable_url_and_the_token(
 
 
 def test_the_fake_servers_export_line_works(tmp_path: Path) -> None:
-    command = shutil.which("calyptia-logs")
-    assert command is not None
     server = subprocess.Popen(
-        [command, "fake-server", "--port", "0", "--seed-logs", "3", "--token", "T1"],
+        [*COMMAND, "fake-server", "--port", "0", "--seed-logs", "3", "--token", "T1"],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -356,6 +354,7 @@ def test_the_fake_servers_export_line_works(tmp_path: Path) -> None:
         lines = [server.stdout.readline() for _ in range(3)]
         export = next(line for line in lines if line.startswith("export "))
         pipeline = lines[0].split()[1].rstrip(":")
+        command = " ".join(shlex.quote(part) for part in COMMAND)
         script = f"{export.strip()}\n{command} list --pipeline {pipeline} --json | wc -l\n"
         env = {k: v for k, v in os.environ.items() if not k.startswith("CALYPTIA_")}
         done = subprocess.run(
@@ -386,12 +385,10 @@ def test_ctrl_c_ends_with_130_and_one_line(cloud: RunningFake) -> None:
 
     pipeline = cloud.add_pipeline()
     cloud.seed_logs(pipeline, 2)
-    command = shutil.which("calyptia-logs")
-    assert command is not None
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALYPTIA_")}
     env |= {"CALYPTIA_CLOUD_URL": cloud.base_url, "CALYPTIA_CLOUD_TOKEN": cloud.token}
     child = subprocess.Popen(
-        [command, "watch", "--pipeline", str(pipeline), "--interval", "0.2", "--existing"],
+        [*COMMAND, "watch", "--pipeline", str(pipeline), "--interval", "0.2", "--existing"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,

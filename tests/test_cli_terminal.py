@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 
 import pytest
@@ -12,7 +11,6 @@ import pytest
 pexpect = pytest.importorskip("pexpect", reason="pexpect drives a pseudo-terminal (POSIX)")
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[a-zA-Z]|\x1b\][^\x07]*\x07")
-CLI = shutil.which("calyptia-logs") or ""
 
 
 def screen(*args: str, columns: int = 80, timeout: float = 120) -> list[str]:
@@ -20,8 +18,8 @@ def screen(*args: str, columns: int = 80, timeout: float = 120) -> list[str]:
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": "50"}
     env.pop("NO_COLOR", None)
     child = pexpect.spawn(
-        CLI or sys.executable,
-        list(args) if CLI else ["-m", "calyptia_logs.cli", *args],
+        sys.executable,  # the interpreter running the tests: its venv need not be on PATH
+        ["-m", "calyptia_logs.cli", *args],
         dimensions=(50, columns),
         env=env,
         encoding="utf-8",
