@@ -289,3 +289,30 @@ async def test_a_closed_caller_session_is_a_clear_error() -> None:
     async with CalyptiaClient(token=TOKEN, base_url="http://127.0.0.1:9", session=own) as client:
         with pytest.raises(CalyptiaError, match="session this client uses is closed"):
             await client.pipeline_logs.get(LOG_ID)
+
+
+async def test_connection_slots_hand_over_in_order_and_survive_cancellation() -> None:
+    from calyptia_logs.transport.http import _Slots
+
+    slots = _Slots(1)
+    assert slots.try_take()
+    assert not slots.try_take()
+    order: list[str] = []
+
+    async def wait(name: str) -> None:
+        await slots.take()
+        order.append(name)
+
+    first, second, third = (asyncio.create_task(wait(n)) for n in ("first", "second", "third"))
+    await asyncio.sleep(0)
+    second.cancel()  # cancelled while waiting: leaves the queue
+    await asyncio.sleep(0)
+    slots.give()  # to "first"
+    await asyncio.sleep(0)
+    assert order == ["first"]
+    slots.give()  # "second" is gone: to "third"
+    third.cancel()  # handed the slot, then cancelled before using it: passes it on
+    await asyncio.gather(first, second, third, return_exceptions=True)
+    assert order == ["first"]
+    assert slots.free == 1
+    assert not slots.waiters

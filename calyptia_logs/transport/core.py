@@ -14,7 +14,7 @@ import re
 import sys
 from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import attrs
@@ -205,12 +205,13 @@ def build_headers(credentials: Credentials | None, agent: str) -> dict[str, str]
     return {"User-Agent": agent, "Accept": "application/json", **auth}
 
 
-@attrs.frozen
-class RawResponse:
+class RawResponse(NamedTuple):
     """What came back: status, headers and the whole body, for the pure decoders.
 
     ``secrets`` are the client's credentials: any error built from this
-    response has them removed, whatever the server echoed.
+    response has them removed, whatever the server echoed. A named tuple, not
+    a frozen attrs class: one is built per request, and a tuple costs a
+    fraction of the instructions (benchmarks/instructions.py).
     """
 
     status: int

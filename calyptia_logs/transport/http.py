@@ -11,6 +11,7 @@ aiohttp or asyncio failure into a :mod:`calyptia_logs.errors` exception.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -80,6 +81,51 @@ def _translate(
     else:
         msg = f"{type(exc).__name__}: {exc}"
     return APIConnectionError(msg, method=method, url=url)
+
+
+class _Slots:
+    """Connection slots: requests queue here, before aiohttp's timeout starts.
+
+    A counter with a queue of waiters, rather than ``asyncio.Semaphore``, whose
+    ``acquire()`` is a coroutine (and, on Python 3.11, builds a generator in
+    ``locked()``) even when a slot is free: most requests find one, and take it
+    without a coroutine at all. A freed slot goes to the longest waiter.
+    """
+
+    __slots__ = ("free", "waiters")
+
+    def __init__(self, size: int) -> None:
+        self.free = size
+        self.waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    def try_take(self) -> bool:
+        """Take a free slot if there is one and nobody is waiting for it."""
+        if self.free and not self.waiters:
+            self.free -= 1
+            return True
+        return False
+
+    async def take(self) -> None:
+        """Wait for a slot (handed over by :meth:`give`)."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.give()  # handed a slot, then cancelled before using it: pass it on
+            else:
+                self.waiters.remove(waiter)
+            raise
+
+    def give(self) -> None:
+        """Free a slot: hand it to the longest waiter still waiting, else count it free."""
+        while self.waiters:
+            waiter = self.waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self.free += 1
 
 
 def _client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
@@ -185,7 +231,7 @@ class Transport:
         # Requests wait for a free connection here, before aiohttp's timeout starts,
         # so that a queue for the pool never counts against a request's timeout.
         limit = connector_limit if session is None else getattr(session.connector, "limit", 0)
-        self._slots = asyncio.Semaphore(limit) if limit else None
+        self._slots = _Slots(limit) if limit else None
         self._trace_configs = list(trace_configs or ())
         self._closed = False
         # The event loop this transport's session belongs to, set on first use.
@@ -297,7 +343,9 @@ class Transport:
                 budget=self.retry_budget,
                 on_retry=self.on_retry,
             )
-        self.retry_budget.refund(self.retry_budget.success_refund)
+        budget = self.retry_budget
+        if budget.available < budget.capacity:  # a full budget has nothing to refund
+            budget.refund(budget.success_refund)
         return result
 
     async def _attempt(  # noqa: PLR0917 - private, mirrors _exchange plus the type
@@ -377,13 +425,15 @@ class Transport:
         session = self._session or self._open_session()
         if self._loop is not asyncio.get_running_loop():
             self._check_loop(method, url)
-        if session.closed:
-            # aiohttp would raise a bare RuntimeError; a caller's session may have been closed.
+        if not self._owns_session and session.closed:
+            # aiohttp would raise a bare RuntimeError; a caller's session may have been closed
+            # (ours is closed only by close(), after which _open_session() refuses).
             msg = "the aiohttp session this client uses is closed"
             raise CalyptiaError(msg, method=method, url=url)
         timed = self.on_response is not None or logger.isEnabledFor(logging.DEBUG)
-        if self._slots is not None:
-            await self._slots.acquire()
+        slots = self._slots
+        if slots is not None and not slots.try_take():
+            await slots.take()
         started = time.perf_counter() if timed else 0.0
         failure: APIConnectionError | None = None
         try:
@@ -410,8 +460,8 @@ class Transport:
             failure = _translate(exc, method, url, self._timeout.total)
             failure.__cause__ = exc
         finally:
-            if self._slots is not None:
-                self._slots.release()
+            if slots is not None:
+                slots.give()
         if failure is not None:
             # Raised here, outside the except block, so that the aiohttp exception is only the
             # cause, and redact() can drop it when it would show the token: a parser error's
