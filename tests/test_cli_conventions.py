@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from calyptia_logs.cli.commands import Settings, _announce, cli
+from calyptia_logs.cli.commands import _announce, cli
+from calyptia_logs.cli.runtime import Settings
 from calyptia_logs.models import PipelineLogStatus
 from calyptia_logs.testing import FakeCalyptiaCloud, RunningFake, run_fake_cloud_in_thread
 

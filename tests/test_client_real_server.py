@@ -292,9 +292,9 @@ async def test_a_closed_caller_session_is_a_clear_error() -> None:
 
 
 async def test_connection_slots_hand_over_in_order_and_survive_cancellation() -> None:
-    from calyptia_logs.transport.http import _Slots
+    from calyptia_logs.transport.slots import Slots
 
-    slots = _Slots(1)
+    slots = Slots(1)
     assert slots.try_take()
     assert not slots.try_take()
     order: list[str] = []

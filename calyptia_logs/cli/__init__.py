@@ -32,6 +32,6 @@ def main() -> None:
         sys.stderr.write("interrupted\n")
         raise SystemExit(130) from None
     except BrokenPipeError:  # written outside a command's run(): the same quiet ending
-        from calyptia_logs.cli.commands import closed_pipe  # noqa: PLC0415
+        from calyptia_logs.cli.runtime import closed_pipe  # noqa: PLC0415
 
         closed_pipe()

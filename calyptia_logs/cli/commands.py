@@ -2,148 +2,39 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
 import re
 import shlex
 import sys
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Iterable
 from datetime import UTC, tzinfo
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 import orjson
-from rich.text import Text
 
 from calyptia_logs import converter
 from calyptia_logs.cli.params import COUNT, LINES, Seconds
 from calyptia_logs.cli.records import LEVELS, SinceType, record_json, record_text, since_time
 from calyptia_logs.cli.render import console, error_console, logs_table, print_failures
-from calyptia_logs.errors import CalyptiaError, InvalidIDError
+from calyptia_logs.cli.runtime import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    Settings,
+    fail,
+    pass_settings,
+    run,
+)
 from calyptia_logs.models import BulkResult, PipelineLogStatus
 from calyptia_logs.records import filter_records, parse_records
-from calyptia_logs.resources import CalyptiaClient
-from calyptia_logs.transport.core import DEFAULT_BASE_URL, is_loopback
+from calyptia_logs.transport.core import DEFAULT_BASE_URL
 
 __all__ = ["cli"]
 
-T = TypeVar("T")
 STATUSES = click.Choice([s.value for s in PipelineLogStatus], case_sensitive=False)
-#: Exit codes: 1 an API call or a bulk item failed, 2 bad usage or configuration, 130 interrupted.
-EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
-
-
-class Settings:
-    """The global options, and how to build a client from them."""
-
-    def __init__(
-        self,
-        *,
-        token: str | None,
-        project_token: str | None,
-        url: str | None,
-        timeout: float,
-        allow_insecure_http: bool,
-        debug: bool,
-    ) -> None:
-        self.token = token
-        self.project_token = project_token
-        self.url = url
-        self.timeout = timeout
-        self.allow_insecure_http = allow_insecure_http
-        self.debug = debug
-
-    def client(self, **kwargs: Any) -> CalyptiaClient:
-        """Build a client; a configuration problem exits 2 with one line in the CLI's words."""
-        if not (self.token or self.project_token):
-            fail(
-                "no credentials: pass --token (or --project-token), or set "
-                "CALYPTIA_CLOUD_TOKEN (or CALYPTIA_PROJECT_TOKEN)",
-                EXIT_USAGE,
-            )
-        url = self.url or DEFAULT_BASE_URL
-        parts = urlsplit(url.strip())
-        if (
-            parts.scheme == "http"
-            and parts.hostname
-            and not self.allow_insecure_http
-            and not is_loopback(parts.hostname)
-        ):
-            fail(
-                f"refusing to send the token over plain http to {parts.hostname}; "
-                "use https, or pass --allow-insecure-http if you really mean it",
-                EXIT_USAGE,
-            )
-        try:
-            return CalyptiaClient(
-                token=self.token,
-                project_token=self.project_token,
-                base_url=url,
-                timeout=self.timeout,
-                allow_insecure_http=self.allow_insecure_http,
-                **kwargs,
-            )
-        except ValueError as exc:
-            fail(f"--url: {exc}" if "base_url" in str(exc) else str(exc), EXIT_USAGE)
-
-
-def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
-    """Print ``error: message`` on stderr (as plain text, never markup) and exit with ``code``."""
-    error_console.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
-    raise SystemExit(code)
-
-
-def closed_pipe() -> NoReturn:
-    """The reader went away (``| head``): that ends the output, quietly and successfully.
-
-    Handled here, not left to click, which exits 1 on a closed pipe. stdout is
-    pointed at devnull so that the interpreter's final flush cannot fail again
-    (the recipe in the documentation of Python's signal module).
-    """
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    raise SystemExit(0)
-
-
-def run(coro: Coroutine[Any, Any, T], *, debug: bool = False) -> T:
-    """Run a command's coroutine (on uvloop when installed); errors become one line and a code.
-
-    Exit codes: 1 an API call failed, 2 a mistake in the command (an ID that is
-    not a UUID, a number out of range, a file that cannot be written), 130
-    interrupted. Anything unexpected is one line too, with a hint to ``--debug``.
-    """
-    try:
-        import uvloop  # noqa: PLC0415 - optional speedup
-
-        loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = uvloop.new_event_loop
-    except ImportError:
-        loop_factory = None
-    try:
-        with asyncio.Runner(loop_factory=loop_factory) as runner:
-            return runner.run(coro)
-    except KeyboardInterrupt:
-        error_console.print("interrupted")
-        raise SystemExit(EXIT_INTERRUPTED) from None
-    except BrokenPipeError:
-        closed_pipe()
-    except Exception as exc:
-        if debug:
-            raise
-        if isinstance(exc, InvalidIDError | ValueError | TypeError):
-            fail(str(exc), EXIT_USAGE)  # the caller's mistake, found before anything was sent
-        if isinstance(exc, CalyptiaError):
-            fail(str(exc))
-        if isinstance(exc, OSError):
-            where = f" {exc.filename}" if exc.filename else ""
-            fail(f"cannot use{where}: {exc.strerror or exc}", EXIT_USAGE)
-        fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)")
-
-
-pass_settings = click.make_pass_decorator(Settings)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

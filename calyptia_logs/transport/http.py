@@ -11,7 +11,6 @@ aiohttp or asyncio failure into a :mod:`calyptia_logs.errors` exception.
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -42,6 +41,7 @@ from calyptia_logs.transport.core import (
     path_template,
     request_id,
 )
+from calyptia_logs.transport.slots import Slots
 
 __all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "DEFAULT_TIMEOUT", "Transport"]
 
@@ -81,51 +81,6 @@ def _translate(
     else:
         msg = f"{type(exc).__name__}: {exc}"
     return APIConnectionError(msg, method=method, url=url)
-
-
-class _Slots:
-    """Connection slots: requests queue here, before aiohttp's timeout starts.
-
-    A counter with a queue of waiters, rather than ``asyncio.Semaphore``, whose
-    ``acquire()`` is a coroutine (and, on Python 3.11, builds a generator in
-    ``locked()``) even when a slot is free: most requests find one, and take it
-    without a coroutine at all. A freed slot goes to the longest waiter.
-    """
-
-    __slots__ = ("free", "waiters")
-
-    def __init__(self, size: int) -> None:
-        self.free = size
-        self.waiters: collections.deque[asyncio.Future[None]] = collections.deque()
-
-    def try_take(self) -> bool:
-        """Take a free slot if there is one and nobody is waiting for it."""
-        if self.free and not self.waiters:
-            self.free -= 1
-            return True
-        return False
-
-    async def take(self) -> None:
-        """Wait for a slot (handed over by :meth:`give`)."""
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.waiters.append(waiter)
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self.give()  # handed a slot, then cancelled before using it: pass it on
-            else:
-                self.waiters.remove(waiter)
-            raise
-
-    def give(self) -> None:
-        """Free a slot: hand it to the longest waiter still waiting, else count it free."""
-        while self.waiters:
-            waiter = self.waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
-        self.free += 1
 
 
 def _client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
@@ -231,7 +186,7 @@ class Transport:
         # Requests wait for a free connection here, before aiohttp's timeout starts,
         # so that a queue for the pool never counts against a request's timeout.
         limit = connector_limit if session is None else getattr(session.connector, "limit", 0)
-        self._slots = _Slots(limit) if limit else None
+        self._slots = Slots(limit) if limit else None
         self._trace_configs = list(trace_configs or ())
         self._closed = False
         # The event loop this transport's session belongs to, set on first use.
