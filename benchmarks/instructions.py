@@ -235,6 +235,9 @@ def ratios(results: dict[str, dict[str, float]]) -> dict[str, float]:
 
 def check(results: dict[str, dict[str, float]]) -> int:
     """Compare the gated ratios with the baseline; 1 on a regression of more than 3 %."""
+    if not BASELINE.exists():
+        print(f"no baseline at {BASELINE}: run with --update-baseline and commit it")
+        return 1
     baseline = json.loads(BASELINE.read_text())
     failed = 0
     for name, ratio in ratios(results).items():
