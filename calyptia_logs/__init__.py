@@ -38,6 +38,7 @@ from calyptia_logs.models import (
     PipelineLogStatus,
     Updated,
 )
+from calyptia_logs.ratelimit import RateLimitState
 from calyptia_logs.records import LogLevel, LogRecord, filter_records, parse_records
 from calyptia_logs.resources import CalyptiaClient, PipelineLogs
 from calyptia_logs.retry import RetryBudget, RetryDetails, RetryPolicy
@@ -65,6 +66,7 @@ __all__ = [
     "PipelineLogs",
     "PipelineLogsPage",
     "RateLimitError",
+    "RateLimitState",
     "RedirectError",
     "ResponseDecodeError",
     "ResponseInfo",

@@ -39,13 +39,15 @@ def count(value: object, name: str, *, minimum: int = 1, maximum: int = MAX_INT6
 
 
 @overload
-def seconds(value: float, name: str, *, zero: bool = ...) -> float: ...
+def seconds(value: float, name: str, *, zero: bool = ..., unit: str = ...) -> float: ...
 @overload
-def seconds(value: object, name: str, *, zero: bool = ...) -> float | None: ...
-def seconds(value: object, name: str, *, zero: bool = False) -> float | None:
+def seconds(value: object, name: str, *, zero: bool = ..., unit: str = ...) -> float | None: ...
+def seconds(value: object, name: str, *, zero: bool = False, unit: str = "seconds") -> float | None:
     """Check a duration: a finite number of seconds, positive (or zero, if allowed).
 
     ``None`` passes through: where a parameter accepts it, it means "no limit".
+    ``unit`` names what the number counts, for the message (``max_rate`` is a
+    rate, checked by the same rules).
 
     Raises:
         TypeError: Not a real number (a ``bool`` or a ``str`` is refused).
@@ -54,7 +56,7 @@ def seconds(value: object, name: str, *, zero: bool = False) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, Real):
-        msg = f"{name} must be a number of seconds, got {type(value).__name__} {value!r:.40}"
+        msg = f"{name} must be a number of {unit}, got {type(value).__name__} {value!r:.40}"
         raise TypeError(msg)
     number = float(value)
     if not math.isfinite(number) or number < 0 or (number == 0 and not zero):

@@ -33,6 +33,8 @@ import attrs
 if TYPE_CHECKING:
     import tenacity
 
+    from calyptia_logs.ratelimit import AdaptiveRateLimiter
+
 from calyptia_logs.arguments import finite_seconds
 from calyptia_logs.errors import (
     APIConnectionError,
@@ -57,10 +59,14 @@ __all__ = [
 T = TypeVar("T")
 logger: Final = logging.getLogger("calyptia_logs")
 
+#: Retries of throttled attempts (429) a call may make while the rate limiter paces it; they
+#: do not count against ``max_attempts`` (the limiter, not the attempt count, slows them).
+MAX_THROTTLED_RETRIES: Final = 20
 #: The statuses retried by default: timeouts, rate limits and transient server faults.
 DEFAULT_RETRY_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
 _IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 _RETRY_AFTER_ON_POST: Final = frozenset({429, 503})
+HTTP_TOO_MANY_REQUESTS: Final = 429
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -81,6 +87,10 @@ class RetryDetails:
         wait: Seconds until the next attempt.
         reason: Why it is retried, in words.
         error: The error of the failed attempt.
+        rate_limit: The client's paced rate in requests per second, or ``None``
+            while its rate limiter is dormant.
+        throttled: Whether the server throttled the attempt (429) and the rate
+            limiter paces the retry: it then costs no budget and no attempt.
     """
 
     method: str
@@ -90,6 +100,8 @@ class RetryDetails:
     wait: float
     reason: str
     error: CalyptiaError
+    rate_limit: float | None = None
+    throttled: bool = False
 
 
 OnRetry = Callable[[RetryDetails], None]
@@ -260,6 +272,7 @@ class RetryPolicy:
         path: str,
         budget: RetryBudget | None = None,
         on_retry: OnRetry | None = None,
+        limiter: AdaptiveRateLimiter | None = None,
     ) -> T:
         """Run ``attempt`` under this policy.
 
@@ -273,7 +286,13 @@ class RetryPolicy:
             result = await attempt()
         except CalyptiaError as error:
             return await self.recover(
-                error, attempt, method=method, path=path, budget=budget, on_retry=on_retry
+                error,
+                attempt,
+                method=method,
+                path=path,
+                budget=budget,
+                on_retry=on_retry,
+                limiter=limiter,
             )
         if budget is not None:
             budget.refund(budget.success_refund)
@@ -288,6 +307,7 @@ class RetryPolicy:
         path: str,
         budget: RetryBudget | None = None,
         on_retry: OnRetry | None = None,
+        limiter: AdaptiveRateLimiter | None = None,
     ) -> T:
         """Carry on with a call whose first attempt failed with ``first``.
 
@@ -303,7 +323,13 @@ class RetryPolicy:
         if self.max_attempts == 1 or self.retry_reason(first, method) is None:
             raise first
         return await _RetryRun(
-            policy=self, attempt=attempt, method=method, path=path, budget=budget, on_retry=on_retry
+            policy=self,
+            attempt=attempt,
+            method=method,
+            path=path,
+            budget=budget,
+            on_retry=on_retry,
+            limiter=limiter,
         ).run(first)
 
 
@@ -332,8 +358,10 @@ class _RetryRun(Generic[T]):
         path: str,
         budget: RetryBudget | None,
         on_retry: OnRetry | None,
+        limiter: AdaptiveRateLimiter | None = None,
     ) -> None:
         self.policy = policy
+        self.limiter = limiter
         self.attempt = attempt
         self.method = method
         self.path = path
@@ -347,16 +375,31 @@ class _RetryRun(Generic[T]):
         state = _retry_call_state(config)
         error = first
         number = 1
+        throttled = 0  # paced retries after a 429: they count against no attempt limit
         while True:
-            error.attempts = state.attempt_number = number
+            error.attempts = number
+            state.attempt_number = number - throttled
             reason = policy.retry_reason(error, self.method)
-            if reason is None or config.stop(state):
+            paced = self._paced(error)
+            if reason is None:
                 raise error
-            wait = error.retry_after if isinstance(error, APIStatusError) else None
-            wait = float(config.wait(state) if wait is None else wait)
-            self._before_sleep(error, reason, wait, number)
-            await policy.sleep(wait)
+            if paced:
+                if throttled >= MAX_THROTTLED_RETRIES:
+                    raise error
+            elif config.stop(state):
+                raise error
+            if paced:
+                # The limiter holds the next attempt until the client-wide pause is
+                # over and the pace allows it: no sleep of our own on top.
+                wait = self.limiter.delay() if self.limiter is not None else 0.0
+            else:
+                asked = error.retry_after if isinstance(error, APIStatusError) else None
+                wait = float(config.wait(state) if asked is None else asked)
+            self._before_sleep(error, reason, wait, number, paced=paced)
+            if not paced:
+                await policy.sleep(wait)
             number += 1
+            throttled += paced
             try:
                 result = await self.attempt()
             except CalyptiaError as exc:
@@ -366,9 +409,24 @@ class _RetryRun(Generic[T]):
                 self.budget.refund(self.spent or self.budget.success_refund)
             return result
 
-    def _before_sleep(self, error: CalyptiaError, reason: str, wait: float, number: int) -> None:
-        """Pay for the retry from the budget (or fail fast), log it, and tell the hook."""
-        if self.budget is not None:
+    def _paced(self, error: CalyptiaError) -> bool:
+        """Whether ``error`` is a throttle the rate limiter takes over (429, adaptive on)."""
+        return (
+            self.limiter is not None
+            and self.limiter.adaptive
+            and isinstance(error, APIStatusError)
+            and error.status == HTTP_TOO_MANY_REQUESTS
+        )
+
+    def _before_sleep(
+        self, error: CalyptiaError, reason: str, wait: float, number: int, *, paced: bool
+    ) -> None:
+        """Pay for the retry from the budget (or fail fast), log it, and tell the hook.
+
+        A paced retry after a 429 costs nothing: the budget guards against outages,
+        and the limiter already keeps throttled retries from adding load.
+        """
+        if self.budget is not None and not paced:
             cost = self.budget.cost_of(error)
             if not self.budget.try_acquire(cost):
                 msg = (
@@ -405,5 +463,7 @@ class _RetryRun(Generic[T]):
                     wait=wait,
                     reason=reason,
                     error=error,
+                    rate_limit=None if self.limiter is None else self.limiter.rate,
+                    throttled=paced,
                 )
             )

@@ -66,6 +66,8 @@ POLL_INTERVAL_MAX_MS: Final = 300_000
 CURSOR_MAX_CHARS: Final = 4096
 #: ``count`` is a Go ``uint`` on the server; anything past int64 is nonsense.
 COUNT_MAX: Final = 2**63 - 1
+#: The largest ``quotaLimit`` taken as a rate hint (inf and 1e308 are not rates).
+QUOTA_LIMIT_MAX: Final = 1_000_000.0
 #: Caps for server text kept in exceptions: the ``error`` field, ``detail``, one
 #: header value. (Body excerpts: :data:`calyptia_logs.errors.BODY_EXCERPT_CHARS`.)
 MESSAGE_MAX_CHARS: Final = 300
@@ -221,6 +223,18 @@ def cursor(value: object) -> str | None:
         msg = f"cursor of {len(value)} characters is over the {CURSOR_MAX_CHARS} accepted"
         raise ValueError(msg)
     return value or None
+
+
+def quota_limit(value: object) -> float | None:
+    """Read a 429 body's ``quotaLimit`` (requests per period): a hint for the rate limiter.
+
+    Returns:
+        A positive finite number up to :data:`QUOTA_LIMIT_MAX`, clamped; ``None``
+        for anything else (absent, not a number, a boolean, zero or negative, NaN).
+    """
+    if not isinstance(value, int | float) or isinstance(value, bool) or not value > 0:
+        return None  # NaN fails "> 0" too
+    return min(float(value), QUOTA_LIMIT_MAX)
 
 
 def request_id(value: str | None) -> str | None:

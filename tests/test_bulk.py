@@ -54,6 +54,23 @@ async def test_every_item_yields_once_and_concurrency_is_bounded() -> None:
     assert work.max_running == 7
 
 
+async def test_a_limit_function_lowers_the_calls_in_flight_and_raises_them_back() -> None:
+    work = Work()
+    asked: list[int] = []
+
+    def limit(concurrency: int) -> int:
+        asked.append(concurrency)
+        return 2 if work.finished < 100 else concurrency  # "throttled" for the first 100
+
+    results = [r async for r in bounded_map(range(300), work, concurrency=9, limit=limit)]
+    assert sorted(results) == list(range(300))
+    assert set(asked) == {9}
+    assert work.max_running == 9  # back up once the limit lifted
+    early = Work()
+    _ = [r async for r in bounded_map(range(50), early, concurrency=9, limit=lambda _: 2)]
+    assert early.max_running == 2
+
+
 async def test_ordered_mode_keeps_input_order() -> None:
     work = Work()
     results = [r async for r in bounded_map(range(200), work, concurrency=8, ordered=True)]

@@ -187,6 +187,16 @@ def test_fetch_to_a_directory(cloud: RunningFake, tmp_path: Path) -> None:
     assert "20/20" in result.stderr
 
 
+def test_fetch_shows_the_rate_limit_in_its_progress_bar(cloud: RunningFake, tmp_path: Path) -> None:
+    ids = cloud.seed_logs(cloud.add_pipeline(), 20, lines=1)
+    # Retry-After: 0 keeps the test from pausing; the quota sets the paced rate.
+    cloud.inject(Fault.http_status(429, retry_after=0, fields={"quotaLimit": 500}), times=1)
+    result = invoke(cloud, "fetch", *map(str, ids), "--jsonl", str(tmp_path / "out.jsonl"))
+    assert result.exit_code == 0
+    assert "20/20" in result.stderr
+    assert "1 throttled, paced 495/s" in result.stderr
+
+
 def test_fetch_jsonl_from_an_ids_file_reports_failures(cloud: RunningFake, tmp_path: Path) -> None:
     ids = cloud.seed_logs(cloud.add_pipeline(), 10)
     missing = uuid.uuid4()

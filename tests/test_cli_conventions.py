@@ -8,6 +8,8 @@ import os
 import shlex
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,6 +89,8 @@ def test_bad_timeouts_are_usage_errors_with_the_range(cloud: RunningFake, value:
         ["fake-server", "--seed-logs", "-5"],
         ["fake-server", "--fill-delay", "inf"],
         ["fake-server", "--seed", "-1"],
+        ["fake-server", "--rate-limit", "0"],
+        ["fake-server", "--rate-burst", "0.5"],
     ],
     ids=lambda args: " ".join(args[:1] + args[-2:]),
 )
@@ -362,6 +366,36 @@ def test_the_fake_servers_export_line_works(tmp_path: Path) -> None:
             ["sh", "-c", script], capture_output=True, text=True, env=env, timeout=60
         )
         assert done.stdout.strip() == "3", done.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if server.stdout is not None:
+            server.stdout.close()
+
+
+def test_the_fake_server_can_be_rate_limited() -> None:
+    server = subprocess.Popen(
+        [*COMMAND, "fake-server", "--port", "0", "--rate-limit", "0.5", "--rate-burst", "1"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        lines = [server.stdout.readline() for _ in range(3)]
+        url = next(line for line in lines if "listening on" in line).split()[5]
+        pipeline = lines[0].split()[1].rstrip(":")
+        request = urllib.request.Request(  # noqa: S310 - a loopback http URL
+            f"{url}/v1/pipelines/{pipeline}/logs",
+            headers={"Authorization": "Bearer fake-token"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as first:  # noqa: S310 - loopback
+            assert first.status == 200
+        with pytest.raises(urllib.error.HTTPError) as throttled:
+            urllib.request.urlopen(request, timeout=10)  # noqa: S310
+        assert throttled.value.code == 429
+        assert throttled.value.headers["Retry-After"] == "2"
+        assert json.loads(throttled.value.read())["quotaLimit"] == 0.5
+        throttled.value.close()
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -102,6 +102,34 @@ def test_polling_hint_is_clamped_or_ignored(value: object, expected: int | None)
 
 
 @pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (300, 300.0),
+        (0.5, 0.5),
+        (10**30, sv.QUOTA_LIMIT_MAX),
+        (float("inf"), sv.QUOTA_LIMIT_MAX),
+        (0, None),
+        (-5, None),
+        (float("nan"), None),
+        (True, None),
+        ("300", None),
+        (None, None),
+        ([300], None),
+    ],
+)
+def test_a_quota_limit_is_a_bounded_positive_number_or_ignored(
+    value: object, expected: float | None
+) -> None:
+    assert sv.quota_limit(value) == expected
+
+
+@given(st.from_type(object) | st.floats() | st.integers())
+def test_a_quota_limit_never_raises(value: object) -> None:
+    result = sv.quota_limit(value)
+    assert result is None or 0 < result <= sv.QUOTA_LIMIT_MAX
+
+
+@pytest.mark.parametrize(
     ("value", "expected"), [(7, 7), (-3, 0), (2**80, 2**63 - 1), (1.5, 0), ("7", 0), (None, 0)]
 )
 def test_count_is_clamped(value: object, expected: int) -> None:

@@ -446,7 +446,19 @@ def read_ids(lines: Iterable[str]) -> list[str]:
     default=0.0,
     show_default=True,
     type=click.FloatRange(0, 1),
-    help="Share of GETs failed with transient faults (503, 429, resets).",
+    help="Share of GETs failed with transient faults (503s, resets, cut bodies).",
+)
+@click.option(
+    "--rate-limit",
+    default=None,
+    type=click.FloatRange(0, 1_000_000, min_open=True),
+    help="Requests per second per token; over it: 429 with Retry-After.  [default: no limit]",
+)
+@click.option(
+    "--rate-burst",
+    default=None,
+    type=click.FloatRange(1, 1_000_000),
+    help="Requests a token may send at once.  [default: one second's worth]",
 )
 @click.option(
     "--seed",
@@ -463,13 +475,21 @@ def fake_server(
     pipelines: int,
     fill_delay: float,
     fault_rate: float,
+    rate_limit: float | None,
+    rate_burst: float | None,
     seed: int,
 ) -> None:
     """Serve the embedded fake Calyptia Cloud, for trying things without an account."""
     from calyptia_logs.testing import FakeCalyptiaCloud, serve_forever  # noqa: PLC0415
 
     fake = FakeCalyptiaCloud(
-        tokens=tokens, project_tokens=tokens, fill_delay=fill_delay, seed=seed, record_limit=1000
+        tokens=tokens,
+        project_tokens=tokens,
+        fill_delay=fill_delay,
+        seed=seed,
+        record_limit=1000,
+        rate_limit=rate_limit,
+        rate_burst=rate_burst,
     )
     if fault_rate:
         fake.inject_transient_faults(fault_rate, seed=seed)

@@ -113,7 +113,7 @@ async def _bulk_fetch(
     console.rule(f"3. Bulk-fetch {len(ids)} logs while the server misbehaves")
     fake.inject_transient_faults(fault_rate)
     console.print(
-        f"injecting {fault_rate:.0%} transient faults: 503s, 429s with Retry-After, "
+        f"injecting {fault_rate:.0%} transient faults: 503s (some with Retry-After), "
         "connection resets and bodies cut short"
     )
     started = time.perf_counter()

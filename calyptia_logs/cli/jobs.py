@@ -23,14 +23,15 @@ from calyptia_logs import converter
 from calyptia_logs.cli.records import record_json
 from calyptia_logs.cli.render import error_console
 from calyptia_logs.models import BulkResult, PipelineLog, PipelineLogStatus
+from calyptia_logs.ratelimit import RateLimitState
 from calyptia_logs.records import LogLevel, LogRecord
 from calyptia_logs.resources import CalyptiaClient
 
-__all__ = ["fetch_progress", "fetch_to", "watch_pipeline"]
+__all__ = ["fetch_progress", "fetch_to", "rate_limit_text", "watch_pipeline"]
 
 
 def fetch_progress(console: Console) -> Progress:
-    """A progress bar for bulk fetches: done/total, rate, failures, elapsed."""
+    """A progress bar for bulk fetches: done/total, rate, failures, rate limit, elapsed."""
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -38,6 +39,7 @@ def fetch_progress(console: Console) -> Progress:
         TaskProgressColumn(),
         TextColumn("{task.fields[rate]:>7.0f}/s"),
         TextColumn("[red]{task.fields[failed]} failed"),
+        TextColumn("[yellow]{task.fields[limit]}"),
         TimeElapsedColumn(),
         console=console,
         transient=False,
@@ -75,7 +77,7 @@ async def fetch_to(
     started = time.perf_counter()
     try:
         with fetch_progress(console) as progress:
-            task = progress.add_task(description, total=len(ids), rate=0.0, failed=0)
+            task = progress.add_task(description, total=len(ids), rate=0.0, failed=0, limit="")
             async for result in client.pipeline_logs.get_many(ids, concurrency=concurrency):
                 if result.log is None:
                     failures.append(result)
@@ -87,11 +89,25 @@ async def fetch_to(
                     (out_dir / f"{result.log.id}.log").write_text(result.log.logs)
                 done = progress.tasks[0].completed + 1
                 rate = done / max(time.perf_counter() - started, 1e-9)
-                progress.update(task, advance=1, rate=rate, failed=len(failures))
+                progress.update(
+                    task,
+                    advance=1,
+                    rate=rate,
+                    failed=len(failures),
+                    limit=rate_limit_text(client.rate_limit),
+                )
     finally:
         if jsonl is not None and not to_stdout:
             jsonl.close()
     return failures
+
+
+def rate_limit_text(state: RateLimitState) -> str:
+    """The rate limiter in a few words for the progress bar: empty until the first 429."""
+    if not state.throttled:
+        return ""
+    paced = f", paced {state.rate:.0f}/s" if state.rate is not None else ""
+    return f"{state.throttled} throttled{paced}"
 
 
 def _write_records(

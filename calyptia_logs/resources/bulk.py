@@ -42,6 +42,7 @@ async def bounded_map(
     *,
     concurrency: int,
     ordered: bool = False,
+    limit: Callable[[int], int] | None = None,
 ) -> AsyncIterator[R]:
     """Yield ``await work(item)`` for each item, at most ``concurrency`` at a time.
 
@@ -55,6 +56,9 @@ async def bounded_map(
         concurrency: The most calls in flight at once.
         ordered: Yield in input order (a slow item then holds back later ones,
             and at most ``concurrency`` finished results wait for it).
+        limit: Maps ``concurrency`` to the number of calls to keep in flight
+            now (asked before each new call): a rate limiter lowers it while
+            the server throttles, and raises it back afterwards.
 
     Yields:
         One result per item.
@@ -70,9 +74,8 @@ async def bounded_map(
     try:
         while True:
             # In ordered mode the window of started-but-not-yielded items is the bound.
-            while not exhausted and (next_index - next_out if ordered else len(running)) < (
-                concurrency
-            ):
+            allowed = concurrency if limit is None else limit(concurrency)
+            while not exhausted and (next_index - next_out if ordered else len(running)) < allowed:
                 try:
                     item = await anext(items)
                 except StopAsyncIteration:

@@ -9,6 +9,7 @@ from typing import Self
 import aiohttp
 
 from calyptia_logs.errors import CalyptiaError
+from calyptia_logs.ratelimit import RateLimitState
 from calyptia_logs.resources.pipeline_logs import PipelineLogs
 from calyptia_logs.retry import OnRetry, RetryBudget, RetryPolicy
 from calyptia_logs.transport import (
@@ -50,6 +51,12 @@ class CalyptiaClient:
             HTTP exchange (method, path template, status, elapsed, request ID).
         follow_redirects: Follow 3xx answers; credentials never go to another origin.
             Off by default: a 3xx raises :class:`~calyptia_logs.RedirectError`.
+        adaptive_rate_limit: Slow down when the server throttles (429): the whole
+            client honours ``Retry-After`` and paces its requests at a rate that
+            follows the server's limit (see docs/retries.md). ``False``: a 429 is
+            only retried, like a 503.
+        max_rate: The most requests per second this client ever sends (``None``:
+            no cap); paced from the start, adaptive or not.
 
     Raises:
         ValueError: No credentials, both kinds, a malformed token, a bad ``base_url``,
@@ -85,6 +92,8 @@ class CalyptiaClient:
         on_retry: OnRetry | None = None,
         on_response: Callable[[ResponseInfo], None] | None = None,
         follow_redirects: bool = False,
+        adaptive_rate_limit: bool = True,
+        max_rate: float | None = None,
     ) -> None:
         from calyptia_logs import __version__  # noqa: PLC0415 - the package imports us first
 
@@ -103,6 +112,8 @@ class CalyptiaClient:
             on_retry=on_retry,
             on_response=on_response,
             follow_redirects=follow_redirects,
+            adaptive_rate_limit=adaptive_rate_limit,
+            max_rate=max_rate,
         )
         self.pipeline_logs = PipelineLogs(self._transport)
 
@@ -120,6 +131,11 @@ class CalyptiaClient:
     def retry_budget(self) -> RetryBudget:
         """The client-wide retry budget (its ``available`` tokens show how it stands)."""
         return self._transport.retry_budget
+
+    @property
+    def rate_limit(self) -> RateLimitState:
+        """How the client-side rate limiter stands: pacing or not, rate, 429s seen."""
+        return self._transport.limiter.state()
 
     @property
     def transport(self) -> Transport:

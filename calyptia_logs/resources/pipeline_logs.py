@@ -305,8 +305,8 @@ class PipelineLogs:
         async for result in self._bulk(ids, one, concurrency, ordered):
             yield result
 
-    @staticmethod
     async def _bulk(
+        self,
         ids: IDs,
         operation: Callable[[str | UUID], Awaitable[BulkResult]],
         concurrency: int,
@@ -318,6 +318,8 @@ class PipelineLogs:
         not a ``CalyptiaError`` (a bug here, or in an ``on_retry`` /
         ``on_response`` hook) becomes that item's ``CalyptiaError``, chained to
         the original. Cancellation is not an item's failure, and passes through.
+        While the server throttles, fewer calls are kept in flight (the rate
+        limiter says how many): the rest would only wait in it.
         """
 
         async def one(log_id: str | UUID) -> BulkResult:
@@ -331,7 +333,10 @@ class PipelineLogs:
                 wrapped.__cause__ = exc
                 return BulkResult(id=log_id, error=wrapped)
 
-        async for result in bounded_map(ids, one, concurrency=concurrency, ordered=ordered):
+        limit = self._transport.limiter.concurrency
+        async for result in bounded_map(
+            ids, one, concurrency=concurrency, ordered=ordered, limit=limit
+        ):
             yield result
 
     async def wait_until_done(

@@ -12,7 +12,9 @@ import asyncio
 import base64
 import binascii
 import collections
+import math
 import random
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -139,6 +141,13 @@ class FakeCalyptiaCloud:
             overlap at the server, and ``max_in_flight`` means something).
         record_limit: How many requests to keep in :attr:`requests`.
         seed: Seeds the generated log lines.
+        rate_limit: Requests per second allowed per token (``None``: no limit). A
+            token bucket per token: a request that finds no token is answered
+            429 with a ``Retry-After`` of the whole seconds until one is free (at
+            least 1) and ``{"error": "too many requests", "quotaLimit": R,
+            "quotaRemaining": 0}``. Change it any time (:attr:`rate_limit`).
+        rate_burst: The bucket's size: requests a token may send at once after
+            an idle spell (default: one second's worth, ``ceil(rate_limit)``).
 
     Example:
         >>> fake = FakeCalyptiaCloud(tokens=["t"])
@@ -157,6 +166,8 @@ class FakeCalyptiaCloud:
         latency: float = 0.0,
         record_limit: int = 100_000,
         seed: int = 0,
+        rate_limit: float | None = None,
+        rate_burst: float | None = None,
     ) -> None:
         self.tokens = set(tokens)
         self.project_tokens = set(project_tokens)
@@ -174,6 +185,14 @@ class FakeCalyptiaCloud:
         self._order: dict[uuid.UUID, int] = {}
         self._sequence = 0
         self._fill_handles: set[asyncio.TimerHandle] = set()
+        #: Requests answered 429 by the rate limit, and requests answered 2xx.
+        self.throttled_count = 0
+        self.success_count = 0
+        self._rate_limit: float | None = None
+        self._rate_burst: float | None = None
+        self.rate_burst = rate_burst
+        self._buckets: dict[str, tuple[float, float]] = {}  # token -> (tokens, at)
+        self.rate_limit = rate_limit
 
     # --- data -----------------------------------------------------------------------------
 
@@ -235,6 +254,62 @@ class FakeCalyptiaCloud:
         text = fluent_bit_lines(log.lines, seed=self.seed + self._order[log_id])
         now = datetime.now(UTC)
         self._store(attrs.evolve(log, logs=text, status=PipelineLogStatus.DONE, updated_at=now))
+
+    # --- the rate limit -------------------------------------------------------------------
+
+    @property
+    def rate_limit(self) -> float | None:
+        """Requests per second allowed per token; set it any time (``None``: no limit)."""
+        return self._rate_limit
+
+    @rate_limit.setter
+    def rate_limit(self, value: float | None) -> None:
+        if value is not None and not (isinstance(value, int | float) and 0 < value < math.inf):
+            msg = f"rate_limit must be a positive number of requests per second, got {value!r}"
+            raise ValueError(msg)
+        now = time.monotonic()
+        # Tokens earned so far are earned at the old rate; from now on, the new one.
+        self._buckets = {key: (self._refill(key, now), now) for key in self._buckets}
+        self._rate_limit = value
+
+    @property
+    def rate_burst(self) -> float:
+        """The bucket size: the explicit ``rate_burst``, or one second's worth."""
+        if self._rate_burst is not None:
+            return self._rate_burst
+        return float(max(1, math.ceil(self._rate_limit or 1)))
+
+    @rate_burst.setter
+    def rate_burst(self, value: float | None) -> None:
+        if value is not None and not (isinstance(value, int | float) and 1 <= value < math.inf):
+            msg = f"rate_burst must be a number of requests, at least 1, got {value!r}"
+            raise ValueError(msg)
+        self._rate_burst = value
+
+    def _refill(self, key: str, now: float) -> float:
+        tokens, at = self._buckets.get(key, (self.rate_burst, now))
+        if self._rate_limit is None:
+            return self.rate_burst
+        return min(self.rate_burst, tokens + (now - at) * self._rate_limit)
+
+    def _take_token(self, key: str) -> web.Response | None:
+        """Spend one of ``key``'s tokens, or answer 429 as a rate-limited API does."""
+        rate = self._rate_limit
+        if rate is None:
+            return None
+        now = time.monotonic()
+        tokens = self._refill(key, now)
+        if tokens >= 1:
+            self._buckets[key] = (tokens - 1, now)
+            return None
+        self._buckets[key] = (tokens, now)
+        self.throttled_count += 1
+        wait = max(1, math.ceil((1 - tokens) / rate))
+        response = _json(
+            {"error": "too many requests", "quotaLimit": rate, "quotaRemaining": 0}, 429
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
 
     # --- faults ---------------------------------------------------------------------------
 
@@ -332,9 +407,19 @@ class FakeCalyptiaCloud:
             auth = request.headers.get("Authorization", "")
             bearer = auth[7:] if auth[:7].lower() == "bearer " else None
             project = request.headers.get("X-Project-Token")
-            if bearer in self.tokens or project in self.project_tokens:
-                return await handler(request)
-            return _error(401, "unauthorized", "missing or invalid token")
+            if bearer is not None and bearer in self.tokens:
+                token = bearer
+            elif project is not None and project in self.project_tokens:
+                token = project
+            else:
+                return _error(401, "unauthorized", "missing or invalid token")
+            throttled = self._take_token(token)
+            if throttled is not None:
+                return throttled
+            response = await handler(request)
+            if 200 <= response.status < 300:
+                self.success_count += 1
+            return response
 
         return check
 

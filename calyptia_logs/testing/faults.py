@@ -11,13 +11,13 @@ import asyncio
 import random
 import re
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import attrs
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Mapping
 
 __all__ = ["TRANSIENT_MIX", "Fault", "FaultKind", "FaultRule"]
 
@@ -49,6 +49,7 @@ class Fault:
         error: The ``error`` field of the document ``status`` sends (the
             lowercased reason phrase when ``None``).
         detail: Its ``detail`` field.
+        fields: More fields of that document (``{"quotaLimit": 300}``, say).
     """
 
     kind: FaultKind
@@ -57,6 +58,7 @@ class Fault:
     delay: float = 0.0
     error: str | None = None
     detail: str | None = "injected fault"
+    fields: Mapping[str, Any] = attrs.field(factory=dict)
 
     @classmethod
     def http_status(
@@ -66,10 +68,12 @@ class Fault:
         retry_after: str | float | None = None,
         error: str | None = None,
         detail: str | None = "injected fault",
+        fields: Mapping[str, Any] | None = None,
     ) -> Fault:
         """Answer with ``status`` and an API error document (and ``Retry-After`` if given).
 
-        ``retry_after`` may be seconds or an HTTP date (or anything, to test a malformed one).
+        ``retry_after`` may be seconds or an HTTP date (or anything, to test a malformed one);
+        ``fields`` adds to the document (a 429's ``quotaLimit``, say).
         """
         return cls(
             kind="status",
@@ -77,6 +81,7 @@ class Fault:
             retry_after=None if retry_after is None else str(retry_after),
             error=error,
             detail=detail,
+            fields=dict(fields or {}),
         )
 
     @classmethod
@@ -133,7 +138,10 @@ class Fault:
         """The answers that need no healthy response: error documents, pages, non-JSON."""
         if self.kind == "status":
             headers = {"Retry-After": self.retry_after} if self.retry_after is not None else {}
-            body = {"error": self.error or HTTPStatus(self.status).phrase.lower()}
+            body: dict[str, Any] = {
+                **self.fields,
+                "error": self.error or HTTPStatus(self.status).phrase.lower(),
+            }
             if self.detail is not None:
                 body["detail"] = self.detail
             return web.json_response(body, status=self.status, headers=headers)
@@ -216,11 +224,13 @@ class FaultRule:
         return True
 
 
-#: A realistic mix of transient faults, as shares of a fault rate: 503s, 429s
-#: with ``Retry-After``, connections reset before the answer and cut mid-body.
+#: A realistic mix of transient faults, as shares of a fault rate: 503s (some with
+#: ``Retry-After``), connections reset before the answer and cut mid-body. No 429s:
+#: a 429 is a rate limit, which pauses the whole client; the fake's ``rate_limit``
+#: plays one faithfully.
 TRANSIENT_MIX: Final = (
     (Fault.http_status(503), 0.4),
-    (Fault.http_status(429, retry_after=1), 0.1),
+    (Fault.http_status(503, retry_after=1), 0.1),
     (Fault.reset(), 0.25),
     (Fault.drop(), 0.25),
 )

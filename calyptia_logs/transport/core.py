@@ -43,6 +43,7 @@ __all__ = [
     "path_template",
     "request_id",
     "resolve_credentials",
+    "throttle_hints",
     "user_agent",
 ]
 
@@ -240,6 +241,13 @@ def _error_document(body: bytes) -> dict[str, Any] | None:
     return None
 
 
+def throttle_hints(response: RawResponse) -> tuple[float | None, float | None]:
+    """What a 429 answer says about the rate limit: its ``Retry-After`` and ``quotaLimit``."""
+    document = _error_document(response.body)
+    quota = None if document is None else server_values.quota_limit(document.get("quotaLimit"))
+    return server_values.retry_after(response.headers.get("Retry-After")), quota
+
+
 def error_from_response(response: RawResponse, *, attempts: int = 1) -> APIStatusError:
     """Map a non-2xx response to the matching :class:`APIStatusError` subclass.
 
@@ -358,6 +366,8 @@ class ResponseInfo:
         status: The HTTP status.
         elapsed: Seconds from sending to the whole body read.
         request_id: The server's request ID header, if any.
+        rate_limit: The client's paced rate in requests per second after this
+            exchange, or ``None`` while the rate limiter is dormant.
     """
 
     method: str
@@ -365,6 +375,7 @@ class ResponseInfo:
     status: int
     elapsed: float
     request_id: str | None
+    rate_limit: float | None = None
 
 
 def _origin(url: str) -> tuple[str, str | None, int | None]:

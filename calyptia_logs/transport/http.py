@@ -27,6 +27,7 @@ from calyptia_logs.errors import (
     ResponseDecodeError,
     ResponseTooLargeError,
 )
+from calyptia_logs.ratelimit import AdaptiveRateLimiter
 from calyptia_logs.retry import OnRetry, RetryBudget, RetryPolicy
 from calyptia_logs.transport.core import (
     REDIRECT_STATUSES,
@@ -40,6 +41,7 @@ from calyptia_logs.transport.core import (
     next_hop,
     path_template,
     request_id,
+    throttle_hints,
 )
 from calyptia_logs.transport.slots import Slots
 
@@ -154,12 +156,21 @@ class Transport:
         on_retry: OnRetry | None = None,
         on_response: Callable[[ResponseInfo], None] | None = None,
         follow_redirects: bool = False,
+        adaptive_rate_limit: bool = True,
+        max_rate: float | None = None,
     ) -> None:
         self.base_url = base_url
         self.credentials = credentials
         self.retry = retry or RetryPolicy()
         self.retry_budget = retry_budget if retry_budget is not None else RetryBudget()
         self.deadline = arguments.seconds(deadline, "deadline")
+        # One limiter for every call: dormant (one attribute check per request) until a 429.
+        self.limiter = AdaptiveRateLimiter(
+            adaptive=adaptive_rate_limit,
+            max_rate=max_rate,
+            max_pause=self.retry.max_retry_after,
+            sleep=self.retry.sleep,
+        )
         self.max_response_size = arguments.count(max_response_size, "max_response_size")
         # Never echoed back: every error built here has these removed (a server may echo them).
         # A token shorter than any real one cannot be told from ordinary text, so is left alone.
@@ -297,6 +308,7 @@ class Transport:
                 path=path,
                 budget=self.retry_budget,
                 on_retry=self.on_retry,
+                limiter=self.limiter,
             )
         budget = self.retry_budget
         if budget.available < budget.capacity:  # a full budget has nothing to refund
@@ -320,7 +332,12 @@ class Transport:
     ) -> R:
         """Run ``attempt`` under the retry policy, and the deadline if there is one."""
         call = self.retry.call(
-            attempt, method=method, path=path, budget=self.retry_budget, on_retry=self.on_retry
+            attempt,
+            method=method,
+            path=path,
+            budget=self.retry_budget,
+            on_retry=self.on_retry,
+            limiter=self.limiter,
         )
         if self.deadline is None:
             return await call
@@ -386,6 +403,11 @@ class Transport:
             msg = "the aiohttp session this client uses is closed"
             raise CalyptiaError(msg, method=method, url=url)
         timed = self.on_response is not None or logger.isEnabledFor(logging.DEBUG)
+        limiter = self.limiter
+        if limiter.pacing:  # waits before taking a connection: a paced request holds none
+            await limiter.acquire()
+        cuts = limiter.cuts
+        limiter.sent += 1
         slots = self._slots
         if slots is not None and not slots.try_take():
             await slots.take()
@@ -423,6 +445,9 @@ class Transport:
             # request_info holds the request headers, and a redirect can put the token in a
             # URL that aiohttp quotes (both found by the wire fuzzer).
             raise failure.redact(self._secrets)
+        if response.status == 429:
+            retry_after, quota = throttle_hints(response)
+            limiter.on_throttle(sent_at_cut=cuts, retry_after=retry_after, quota_limit=quota)
         if timed:
             self._observe(response, time.perf_counter() - started)
         return response
@@ -465,6 +490,7 @@ class Transport:
             status=response.status,
             elapsed=elapsed,
             request_id=request_id(response.headers),
+            rate_limit=self.limiter.rate,
         )
         logger.debug(
             "%s %s -> %d in %.1f ms%s",
