@@ -159,7 +159,7 @@ def main() -> None:
         run = floor if variant == "floor" else typed_floor
         work = run(base_url, count, concurrency, large)
     else:
-        import calyptia_logs  # noqa: F401 - imported before the clock starts
+        from calyptia_logs import CalyptiaClient  # noqa: F401 - imported before the clock starts
 
         work = library(variant, base_url, count, concurrency, large, faults)
     before = resource.getrusage(resource.RUSAGE_SELF)

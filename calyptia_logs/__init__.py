@@ -11,38 +11,85 @@ Example:
 
 __version__ = "0.1.0"
 
-from calyptia_logs.errors import (
-    APIConnectionError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    CalyptiaError,
-    ConflictError,
-    InvalidIDError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    RedirectError,
-    ResponseDecodeError,
-    ResponseTooLargeError,
-    RetryBudgetExhaustedError,
-    ServerError,
-)
-from calyptia_logs.models import (
-    BulkResult,
-    Created,
-    Deleted,
-    PipelineLog,
-    PipelineLogsPage,
-    PipelineLogStatus,
-    Updated,
-)
-from calyptia_logs.ratelimit import RateLimitState
-from calyptia_logs.records import LogLevel, LogRecord, filter_records, parse_records
-from calyptia_logs.resources import CalyptiaClient, PipelineLogs
-from calyptia_logs.retry import RetryBudget, RetryDetails, RetryPolicy
-from calyptia_logs.transport import ResponseInfo
+from typing import TYPE_CHECKING
+
+from calyptia_logs._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from calyptia_logs.errors import (
+        APIConnectionError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        CalyptiaError,
+        ConflictError,
+        InvalidIDError,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitError,
+        RedirectError,
+        ResponseDecodeError,
+        ResponseTooLargeError,
+        RetryBudgetExhaustedError,
+        ServerError,
+    )
+    from calyptia_logs.models import (
+        BulkResult,
+        Created,
+        Deleted,
+        PipelineLog,
+        PipelineLogsPage,
+        PipelineLogStatus,
+        Updated,
+    )
+    from calyptia_logs.ratelimit import RateLimitState
+    from calyptia_logs.records import LogLevel, LogRecord, filter_records, parse_records
+    from calyptia_logs.resources import CalyptiaClient, PipelineLogs
+    from calyptia_logs.retry import RetryBudget, RetryDetails, RetryPolicy
+    from calyptia_logs.transport import ResponseInfo
+
+# Imported on first use (PEP 562), so that ``import calyptia_logs.testing.plugin``, which
+# pytest does at every start once the package is installed, does not load aiohttp.
+_EXPORTS = {
+    "APIConnectionError": "calyptia_logs.errors",
+    "APIStatusError": "calyptia_logs.errors",
+    "APITimeoutError": "calyptia_logs.errors",
+    "AuthenticationError": "calyptia_logs.errors",
+    "BadRequestError": "calyptia_logs.errors",
+    "CalyptiaError": "calyptia_logs.errors",
+    "ConflictError": "calyptia_logs.errors",
+    "InvalidIDError": "calyptia_logs.errors",
+    "NotFoundError": "calyptia_logs.errors",
+    "PermissionDeniedError": "calyptia_logs.errors",
+    "RateLimitError": "calyptia_logs.errors",
+    "RedirectError": "calyptia_logs.errors",
+    "ResponseDecodeError": "calyptia_logs.errors",
+    "ResponseTooLargeError": "calyptia_logs.errors",
+    "RetryBudgetExhaustedError": "calyptia_logs.errors",
+    "ServerError": "calyptia_logs.errors",
+    "BulkResult": "calyptia_logs.models",
+    "Created": "calyptia_logs.models",
+    "Deleted": "calyptia_logs.models",
+    "PipelineLog": "calyptia_logs.models",
+    "PipelineLogsPage": "calyptia_logs.models",
+    "PipelineLogStatus": "calyptia_logs.models",
+    "Updated": "calyptia_logs.models",
+    "RateLimitState": "calyptia_logs.ratelimit",
+    "LogLevel": "calyptia_logs.records",
+    "LogRecord": "calyptia_logs.records",
+    "filter_records": "calyptia_logs.records",
+    "parse_records": "calyptia_logs.records",
+    "CalyptiaClient": "calyptia_logs.resources",
+    "PipelineLogs": "calyptia_logs.resources",
+    "RetryBudget": "calyptia_logs.retry",
+    "RetryDetails": "calyptia_logs.retry",
+    "RetryPolicy": "calyptia_logs.retry",
+    "ResponseInfo": "calyptia_logs.transport",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
+
 
 __all__ = [
     "APIConnectionError",

@@ -14,7 +14,6 @@ import asyncio
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
-    AsyncIterator,
     Awaitable,
     Callable,
     Iterable,
@@ -43,7 +42,7 @@ async def bounded_map(
     concurrency: int,
     ordered: bool = False,
     limit: Callable[[int], int] | None = None,
-) -> AsyncIterator[R]:
+) -> AsyncGenerator[R, None]:
     """Yield ``await work(item)`` for each item, at most ``concurrency`` at a time.
 
     ``work`` should report failures in its result rather than raise: an

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Final
 from uuid import UUID
 
@@ -227,7 +227,7 @@ class PipelineLogs:
         status: PipelineLogStatus | str | None = None,
         page_size: int | None = None,
         before: str | None = None,
-    ) -> AsyncIterator[PipelineLog]:
+    ) -> AsyncGenerator[PipelineLog, None]:
         """Iterate over all of a pipeline's log requests, newest first, page after page.
 
         Pages are fetched lazily as you iterate, following ``endCursor``
@@ -258,7 +258,7 @@ class PipelineLogs:
 
     async def get_many(
         self, ids: IDs, *, concurrency: int = DEFAULT_CONCURRENCY, ordered: bool = False
-    ) -> AsyncIterator[BulkResult]:
+    ) -> AsyncGenerator[BulkResult, None]:
         """Fetch many pipeline logs concurrently; one :class:`BulkResult` per input ID.
 
         IDs are consumed lazily and at most ``concurrency`` requests are in
@@ -292,7 +292,7 @@ class PipelineLogs:
 
     async def delete_many(
         self, ids: IDs, *, concurrency: int = DEFAULT_CONCURRENCY, ordered: bool = False
-    ) -> AsyncIterator[BulkResult]:
+    ) -> AsyncGenerator[BulkResult, None]:
         """Delete many pipeline logs concurrently; same contract as :meth:`get_many`.
 
         Each result has ``deleted`` set on success, ``error`` on failure.
@@ -311,7 +311,7 @@ class PipelineLogs:
         operation: Callable[[str | UUID], Awaitable[BulkResult]],
         concurrency: int,
         ordered: bool,
-    ) -> AsyncIterator[BulkResult]:
+    ) -> AsyncGenerator[BulkResult, None]:
         """Run ``operation`` per ID, bounded; a failure becomes that item's ``error``.
 
         Whatever one item raises never stops the others: an exception that is

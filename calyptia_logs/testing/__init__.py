@@ -15,20 +15,42 @@ The pytest fixtures ``fake_cloud`` and ``fake_cloud_client`` come with the
 package (see :mod:`calyptia_logs.testing.plugin`).
 """
 
-from calyptia_logs.testing.fake import (
-    DEFAULT_TOKEN,
-    FakeCalyptiaCloud,
-    RecordedRequest,
-    fluent_bit_lines,
-)
-from calyptia_logs.testing.faults import TRANSIENT_MIX, Fault, FaultKind, FaultRule
-from calyptia_logs.testing.server import (
-    RunningFake,
-    run_fake_cloud,
-    run_fake_cloud_in_thread,
-    serve_app,
-    serve_forever,
-)
+from typing import TYPE_CHECKING
+
+from calyptia_logs._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from calyptia_logs.testing.fake import (
+        DEFAULT_TOKEN,
+        FakeCalyptiaCloud,
+        RecordedRequest,
+        fluent_bit_lines,
+    )
+    from calyptia_logs.testing.faults import TRANSIENT_MIX, Fault, FaultKind, FaultRule
+    from calyptia_logs.testing.server import (
+        RunningFake,
+        run_fake_cloud,
+        run_fake_cloud_in_thread,
+        serve_app,
+        serve_forever,
+    )
+
+_EXPORTS = {
+    "DEFAULT_TOKEN": "calyptia_logs.testing.fake",
+    "FakeCalyptiaCloud": "calyptia_logs.testing.fake",
+    "RecordedRequest": "calyptia_logs.testing.fake",
+    "fluent_bit_lines": "calyptia_logs.testing.fake",
+    "TRANSIENT_MIX": "calyptia_logs.testing.faults",
+    "Fault": "calyptia_logs.testing.faults",
+    "FaultKind": "calyptia_logs.testing.faults",
+    "FaultRule": "calyptia_logs.testing.faults",
+    "RunningFake": "calyptia_logs.testing.server",
+    "run_fake_cloud": "calyptia_logs.testing.server",
+    "run_fake_cloud_in_thread": "calyptia_logs.testing.server",
+    "serve_app": "calyptia_logs.testing.server",
+    "serve_forever": "calyptia_logs.testing.server",
+}
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 __all__ = [
     "DEFAULT_TOKEN",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, Final, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
@@ -532,7 +532,7 @@ class Transport:
         cursor_of: Callable[[T], str | None],
         params: Mapping[str, str] | None = None,
         cursor_param: str = "before",
-    ) -> AsyncIterator[T]:
+    ) -> AsyncGenerator[T, None]:
         """Yield every page of a cursor-paginated list, following the cursor to the end.
 
         The next cursor comes from the body (``cursor_of(page)``), or else from
