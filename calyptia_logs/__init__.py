@@ -88,7 +88,15 @@ _EXPORTS = {
     "ResponseInfo": "calyptia_logs.transport",
 }
 
-__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
+_getattr, _dir = lazy_exports(__name__, globals(), _EXPORTS)
+
+
+def __getattr__(name: str) -> object:
+    return _getattr(name)
+
+
+def __dir__() -> list[str]:
+    return _dir()
 
 
 __all__ = [

@@ -137,7 +137,20 @@ class CalyptiaError(Exception):
         method: The HTTP method of the request, when there was one.
         url: The request URL (credentials are never part of it).
         attempts: How many attempts were made before giving up.
+        status: The HTTP status of the answer that failed the call; ``None`` when
+            there was none (a connection error, a timeout, a bad argument).
+        detail: The server's explanation, when it gave one (one line, capped).
     """
+
+    message: str
+    method: str | None
+    url: str | None
+    attempts: int
+    status: int | None
+    detail: str | None
+    args: tuple[Any, ...]
+    __cause__: BaseException | None
+    __context__: BaseException | None
 
     def __init__(
         self,
@@ -153,6 +166,8 @@ class CalyptiaError(Exception):
         self.method = method
         self.url = None if url is None else one_line(url, MESSAGE_CHARS)
         self.attempts = attempts
+        self.status = None
+        self.detail = None
 
     def redact(self, secrets: Iterable[str]) -> Self:
         """Remove every secret from this error's text (message, URL, evidence), in place.
@@ -173,11 +188,11 @@ class CalyptiaError(Exception):
             if isinstance(value, str):
                 setattr(self, name, one_line(value, None, secrets))
         headers = getattr(self, "headers", None)
-        if isinstance(headers, dict):
-            self.headers = {k: one_line(v, None, secrets) for k, v in headers.items()}
+        if isinstance(headers, dict):  # the subclasses that keep evidence
+            setattr(self, "headers", {k: one_line(v, None, secrets) for k, v in headers.items()})  # noqa: B010
         fields = getattr(self, "error_fields", None)
         if isinstance(fields, dict):
-            self.error_fields = bounded_error_fields(fields, secrets)
+            setattr(self, "error_fields", bounded_error_fields(fields, secrets))  # noqa: B010
         last = getattr(self, "last_error", None)
         if isinstance(last, CalyptiaError) and last is not self:
             last.redact(secrets)
@@ -243,6 +258,13 @@ class APIStatusError(CalyptiaError):
             (``index``, ``quotaLimit``, ``quotaRemaining``), when sent.
         retry_after: Seconds the server asked to wait (``Retry-After``), when sent.
     """
+
+    status: int
+    detail: str | None
+    retry_after: float | None
+    body: str
+    headers: dict[str, str]
+    error_fields: dict[str, Any]
 
     def __init__(
         self,
@@ -327,6 +349,11 @@ class ResponseDecodeError(CalyptiaError):
         syntax_error: True when the body is not JSON at all (possibly
             truncated in transit), False when it is JSON of the wrong shape.
     """
+
+    status: int
+    body: str
+    content_type: str | None
+    syntax_error: bool
 
     def __init__(
         self,

@@ -128,6 +128,15 @@ class AdaptiveRateLimiter:
         sleep: The coroutine function that waits (injectable for tests).
     """
 
+    adaptive: bool
+    max_rate: float | None
+    max_pause: float
+    pacing: bool
+    cuts: int
+    throttled: int
+    sent: int
+    quota_limit: float | None
+
     def __init__(
         self,
         *,

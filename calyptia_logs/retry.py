@@ -123,6 +123,14 @@ class RetryBudget:
         success_refund: Tokens a success without retries gives back.
     """
 
+    capacity: float
+    available: float
+    retry_cost: float
+    timeout_cost: float
+    success_refund: float
+    retries_granted: int
+    retries_refused: int
+
     def __init__(
         self,
         capacity: float = 500,

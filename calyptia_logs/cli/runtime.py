@@ -144,4 +144,6 @@ def run(coro: Coroutine[Any, Any, T], *, debug: bool = False) -> T:
         fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)")
 
 
-pass_settings = click.make_pass_decorator(Settings)
+pass_settings: Callable[[Callable[..., Any]], Callable[..., Any]] = click.make_pass_decorator(
+    Settings
+)

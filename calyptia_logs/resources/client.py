@@ -74,6 +74,9 @@ class CalyptiaClient:
         ...         log = await client.pipeline_logs.get("4b5e8a1c-...")
     """
 
+    pipeline_logs: PipelineLogs
+    """The pipeline-log endpoints."""
+
     def __init__(
         self,
         token: str | None = None,

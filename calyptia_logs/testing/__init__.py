@@ -50,7 +50,16 @@ _EXPORTS = {
     "serve_app": "calyptia_logs.testing.server",
     "serve_forever": "calyptia_logs.testing.server",
 }
-__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
+_getattr, _dir = lazy_exports(__name__, globals(), _EXPORTS)
+
+
+def __getattr__(name: str) -> object:
+    return _getattr(name)
+
+
+def __dir__() -> list[str]:
+    return _dir()
+
 
 __all__ = [
     "DEFAULT_TOKEN",

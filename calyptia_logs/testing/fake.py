@@ -156,6 +156,22 @@ class FakeCalyptiaCloud:
         3
     """
 
+    tokens: set[str]
+    project_tokens: set[str]
+    fill_delay: float
+    polling_interval_ms: int | None
+    latency: float
+    seed: int
+    logs: dict[uuid.UUID, PipelineLog]
+    pipelines: set[uuid.UUID]
+    rules: list[FaultRule]
+    requests: collections.deque[RecordedRequest]
+    request_count: int
+    in_flight: int
+    max_in_flight: int
+    throttled_count: int
+    success_count: int
+
     def __init__(
         self,
         *,

@@ -137,7 +137,20 @@ class Transport:
             after every HTTP exchange (each attempt, each redirect hop).
         follow_redirects: Follow 3xx answers (at most 10 hops); credentials are
             never sent to another origin. Off by default: a 3xx is a ``RedirectError``.
+        adaptive_rate_limit: Pace requests after a 429 (see :mod:`calyptia_logs.ratelimit`).
+        max_rate: The most requests per second, ever.
     """
+
+    base_url: str
+    credentials: Credentials
+    retry: RetryPolicy
+    retry_budget: RetryBudget
+    deadline: float | None
+    limiter: AdaptiveRateLimiter
+    max_response_size: int
+    on_retry: OnRetry | None
+    on_response: Callable[[ResponseInfo], None] | None
+    follow_redirects: bool
 
     def __init__(
         self,

@@ -19,6 +19,9 @@ class Slots:
 
     __slots__ = ("free", "waiters")
 
+    free: int
+    waiters: collections.deque[asyncio.Future[None]]
+
     def __init__(self, size: int) -> None:
         self.free = size
         self.waiters: collections.deque[asyncio.Future[None]] = collections.deque()
