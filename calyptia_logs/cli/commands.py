@@ -63,6 +63,16 @@ STATUSES = click.Choice([s.value for s in PipelineLogStatus], case_sensitive=Fal
     is_flag=True,
     help="Allow plain http:// to a host that is not this machine (the token crosses in clear).",
 )
+@click.option(
+    "--proxy",
+    envvar="CALYPTIA_PROXY",
+    help="Forward proxy, http://[user:password@]host:port.  [default: HTTPS_PROXY / NO_PROXY]",
+)
+@click.option(
+    "--ca-bundle",
+    type=click.Path(dir_okay=False),
+    help="PEM file of CAs to trust instead of the system's.  [default: SSL_CERT_FILE]",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks and the retry log.")
 @click.version_option(package_name="calyptia-logs")
 @click.pass_context
@@ -73,6 +83,8 @@ def cli(
     url: str | None,
     timeout: float,
     allow_insecure_http: bool,
+    proxy: str | None,
+    ca_bundle: str | None,
     debug: bool,
 ) -> None:
     """Work with Calyptia Cloud pipeline logs: get, records, list, create, update, delete, watch,
@@ -107,6 +119,8 @@ def cli(
         url=url,
         timeout=timeout,
         allow_insecure_http=allow_insecure_http,
+        proxy=proxy,
+        ca_bundle=ca_bundle,
         debug=debug,
     )
 

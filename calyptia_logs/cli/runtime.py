@@ -50,12 +50,16 @@ class Settings:
         timeout: float,
         allow_insecure_http: bool,
         debug: bool,
+        proxy: str | None = None,
+        ca_bundle: str | None = None,
     ) -> None:
         self.token = token
         self.project_token = project_token
         self.url = url
         self.timeout = timeout
         self.allow_insecure_http = allow_insecure_http
+        self.proxy = proxy
+        self.ca_bundle = ca_bundle
         self.debug = debug
 
     def client(self, **kwargs: Any) -> CalyptiaClient:
@@ -86,10 +90,18 @@ class Settings:
                 base_url=url,
                 timeout=self.timeout,
                 allow_insecure_http=self.allow_insecure_http,
+                proxy=self.proxy,
+                ssl=self.ca_bundle,
                 **kwargs,
             )
         except ValueError as exc:
-            fail(f"--url: {exc}" if "base_url" in str(exc) else str(exc), EXIT_USAGE)
+            text = str(exc)
+            flag = next((f for key, f in _OPTION_OF.items() if key in text), None)
+            fail(f"{flag}: {text}" if flag else text, EXIT_USAGE)
+
+
+#: Which flag a configuration error from the client is about, by the words it uses.
+_OPTION_OF = {"base_url": "--url", "proxy must": "--proxy", "CA bundle": "--ca-bundle"}
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:

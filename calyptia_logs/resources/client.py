@@ -21,6 +21,7 @@ from calyptia_logs.transport import (
     resolve_credentials,
     user_agent,
 )
+from calyptia_logs.transport.network import SSLOption
 
 __all__ = ["CalyptiaClient"]
 
@@ -57,10 +58,20 @@ class CalyptiaClient:
             only retried, like a 503.
         max_rate: The most requests per second this client ever sends (``None``:
             no cap); paced from the start, adaptive or not.
+        proxy: A forward proxy, ``http://[user:password@]host:port``. For https,
+            requests go through a CONNECT tunnel and the proxy never sees the token;
+            its ``user:password`` is sent to the proxy only and never shown.
+        ssl: An ``ssl.SSLContext``, or the path of a CA bundle (PEM) to trust
+            instead of the system's (a private CA of a self-hosted deployment).
+        trust_env: Without ``proxy`` / ``ssl``, take them from the environment, as
+            requests and httpx do: ``HTTPS_PROXY`` / ``HTTP_PROXY`` and ``NO_PROXY``,
+            and a CA bundle from ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``. Read when
+            the client is made. ``False``: connect directly, with the system's CAs.
 
     Raises:
         ValueError: No credentials, both kinds, a malformed token, a bad ``base_url``,
-            or a number out of range (``timeout`` and ``deadline`` must be finite
+            a bad proxy URL, a missing CA bundle, ``proxy`` or ``ssl`` with
+            ``session``, or a number out of range (``timeout`` and ``deadline`` must be finite
             and positive; ``deadline=None`` means no limit).
         TypeError: A number of the wrong type.
 
@@ -97,6 +108,9 @@ class CalyptiaClient:
         follow_redirects: bool = False,
         adaptive_rate_limit: bool = True,
         max_rate: float | None = None,
+        proxy: str | None = None,
+        ssl: SSLOption | None = None,
+        trust_env: bool = True,
     ) -> None:
         from calyptia_logs import __version__  # noqa: PLC0415 - the package imports us first
 
@@ -117,6 +131,9 @@ class CalyptiaClient:
             follow_redirects=follow_redirects,
             adaptive_rate_limit=adaptive_rate_limit,
             max_rate=max_rate,
+            proxy=proxy,
+            ssl=ssl,
+            trust_env=trust_env,
         )
         self.pipeline_logs = PipelineLogs(self._transport)
 

@@ -43,6 +43,7 @@ from calyptia_logs.transport.core import (
     request_id,
     throttle_hints,
 )
+from calyptia_logs.transport.network import SSLOption, resolve_proxy, resolve_ssl
 from calyptia_logs.transport.slots import Slots
 
 __all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "DEFAULT_TIMEOUT", "Transport"]
@@ -139,6 +140,12 @@ class Transport:
             never sent to another origin. Off by default: a 3xx is a ``RedirectError``.
         adaptive_rate_limit: Pace requests after a 429 (see :mod:`calyptia_logs.ratelimit`).
         max_rate: The most requests per second, ever.
+        proxy: A forward proxy URL (``user:password@`` allowed); see
+            :mod:`calyptia_logs.transport.network`.
+        ssl: An ``ssl.SSLContext``, or the path of a CA bundle to trust.
+        trust_env: Take the proxy (``HTTPS_PROXY``, ``NO_PROXY``, ...) and the CA
+            bundle (``SSL_CERT_FILE``, ``SSL_CERT_DIR``) from the environment
+            when not given.
     """
 
     base_url: str
@@ -171,7 +178,18 @@ class Transport:
         follow_redirects: bool = False,
         adaptive_rate_limit: bool = True,
         max_rate: float | None = None,
+        proxy: str | None = None,
+        ssl: SSLOption | None = None,
+        trust_env: bool = True,
     ) -> None:
+        if session is not None and (proxy is not None or ssl is not None):
+            msg = "proxy= and ssl= configure the client's own session: set them on yours instead"
+            raise ValueError(msg)
+        # Read once, here: the environment of the moment the client is made.
+        self._proxy = (
+            None if session is not None else resolve_proxy(base_url, proxy, trust_env=trust_env)
+        )
+        self._ssl = None if session is not None else resolve_ssl(ssl, trust_env=trust_env)
         self.base_url = base_url
         self.credentials = credentials
         self.retry = retry or RetryPolicy()
@@ -188,7 +206,8 @@ class Transport:
         # Never echoed back: every error built here has these removed (a server may echo them).
         # A token shorter than any real one cannot be told from ordinary text, so is left alone.
         token = credentials.token
-        self._secrets = (token,) if len(token) >= MIN_SECRET_CHARS else ()
+        secrets = (token, *(() if self._proxy is None else self._proxy.secrets))
+        self._secrets = tuple(s for s in secrets if len(s) >= MIN_SECRET_CHARS)
         self.on_retry = on_retry
         self.on_response = on_response
         self.follow_redirects = follow_redirects
@@ -200,7 +219,11 @@ class Transport:
         # A session we create carries the headers as its defaults (cheaper per
         # request); a caller's session gets them with every request instead, and
         # so does ours when redirects may lead elsewhere, so that they can be left out.
-        self._default_headers = self._owns_session and not follow_redirects
+        # Never with a proxy: aiohttp sends a session's default headers to the proxy
+        # too (in the CONNECT of an https tunnel), and the token must not reach it.
+        self._default_headers = self._owns_session and not follow_redirects and self._proxy is None
+        self._proxy_url = None if self._proxy is None else self._proxy.url
+        self._proxy_headers = None if self._proxy is None else self._proxy.headers()
         json_type = {"Content-Type": "application/json"}
         self._request_headers = None if self._default_headers else self._headers
         self._json_request_headers = (
@@ -237,7 +260,9 @@ class Transport:
             raise CalyptiaError(msg)
         self._loop = asyncio.get_running_loop()
         # Created here, inside the running loop, never at construction.
-        connector = aiohttp.TCPConnector(limit=self._connector_limit)
+        connector = aiohttp.TCPConnector(
+            limit=self._connector_limit, ssl=True if self._ssl is None else self._ssl
+        )
         self._session = aiohttp.ClientSession(
             connector=connector,
             headers=self._headers if self._default_headers else None,
@@ -435,6 +460,8 @@ class Transport:
                 headers=headers,
                 timeout=self._timeout,
                 allow_redirects=False,
+                proxy=self._proxy_url,
+                proxy_headers=self._proxy_headers,
             ) as resp:
                 length = resp.content_length
                 if (
