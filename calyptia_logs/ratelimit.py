@@ -312,11 +312,16 @@ class AdaptiveRateLimiter:
         injected sleep that does not wait (tests), nothing waits here either.
         """
         async with self._lock:
-            for _ in range(3):  # a pause or a cut during the wait moves the turn: look again
-                delay = self._delay(self._clock())
+            turn = max(self._next, self._paused_until)
+            for _ in range(3):  # a new pause during the wait moves the turn: wait again
+                delay = turn - self._clock()
                 if delay <= 0:
                     break
                 await self._sleep(delay)
+                moved = max(self._next, self._paused_until)
+                if moved <= turn:
+                    break  # our turn (also when an injected sleep did not wait at all)
+                turn = moved
             now = self._clock()
             rate = self.rate_at(now)
             # After an idle spell, a small burst may go at once (the next turn is never

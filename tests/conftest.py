@@ -69,9 +69,9 @@ async def make_client(fast_retry: RetryPolicy) -> AsyncIterator[Callable[..., Ca
 @pytest.fixture
 def mock_api() -> Iterator[Any]:
     """A strict aioresponses; skips the test where aioresponses cannot run on this aiohttp."""
-    from tests.mocking import AIORESPONSES_SKIP, StrictAioresponses
+    from tests.mocking import AIORESPONSES_SKIP, strict_aioresponses
 
-    if StrictAioresponses is None:
-        pytest.skip(AIORESPONSES_SKIP or "aioresponses unavailable")
-    with StrictAioresponses() as mocked:
+    if AIORESPONSES_SKIP is not None:
+        pytest.skip(AIORESPONSES_SKIP)
+    with strict_aioresponses() as mocked:
         yield mocked
