@@ -66,6 +66,15 @@ def test_without_pytest_asyncio_the_async_fixture_is_simply_absent(tmp_path: Pat
     assert "fake_cloud" in done.stdout  # the sync one is listed as available
 
 
+def test_pytest_with_the_plugin_and_pytest_asyncio_loads_no_client(tmp_path: Path) -> None:
+    (tmp_path / "test_light.py").write_text(
+        "import sys\n\n\ndef test_light() -> None:\n"
+        "    assert 'aiohttp' not in sys.modules, 'the plugin loaded the client'\n"
+    )
+    done = run_pytest(tmp_path, "-p", "asyncio")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_loading_the_plugin_imports_neither_aiohttp_nor_the_client() -> None:
     code = (
         "import sys, pytest, calyptia_logs.testing.plugin\n"

@@ -72,6 +72,13 @@ def _translate(
         what = "connecting" if connect else "waiting for the response"
         msg = f"timed out {what} (timeout {timeout}s)"
         return APITimeoutError(msg, method=method, url=url, request_sent=not connect)
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        # Before ClientConnectorError: its os_error raises on some aiohttp versions here.
+        msg = (
+            f"the server's certificate could not be verified ({exc.host}:{exc.port}): "
+            f"{exc.certificate_error}; trust its CA with ssl= or SSL_CERT_FILE"
+        )
+        return APIConnectionError(msg, method=method, url=url, request_sent=False)
     if isinstance(exc, aiohttp.ClientConnectorError):
         msg = f"cannot connect to {exc.host}:{exc.port}: {exc.os_error or exc}"
         return APIConnectionError(msg, method=method, url=url, request_sent=False)
