@@ -3,6 +3,7 @@ its own words (flags and environment variables), and every number checked."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -348,15 +349,24 @@ def test_fake_server_announces_a_connectable_url_and_the_token(
     ]
 
 
-def test_the_fake_servers_export_line_works(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def fake_server_process(*options: str) -> Iterator[list[str]]:
+    """``calyptia-logs fake-server --port 0 OPTIONS`` as a process; yields its first 3 lines."""
     server = subprocess.Popen(
-        [*COMMAND, "fake-server", "--port", "0", "--seed-logs", "3", "--token", "T1"],
-        stdout=subprocess.PIPE,
-        text=True,
+        [*COMMAND, "fake-server", "--port", "0", *options], stdout=subprocess.PIPE, text=True
     )
     try:
         assert server.stdout is not None
-        lines = [server.stdout.readline() for _ in range(3)]
+        yield [server.stdout.readline() for _ in range(3)]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if server.stdout is not None:
+            server.stdout.close()
+
+
+def test_the_fake_servers_export_line_works(tmp_path: Path) -> None:
+    with fake_server_process("--seed-logs", "3", "--token", "T1") as lines:
         export = next(line for line in lines if line.startswith("export "))
         pipeline = lines[0].split()[1].rstrip(":")
         command = " ".join(shlex.quote(part) for part in COMMAND)
@@ -366,22 +376,10 @@ def test_the_fake_servers_export_line_works(tmp_path: Path) -> None:
             ["sh", "-c", script], capture_output=True, text=True, env=env, timeout=60
         )
         assert done.stdout.strip() == "3", done.stderr
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        if server.stdout is not None:
-            server.stdout.close()
 
 
 def test_the_fake_server_can_be_rate_limited() -> None:
-    server = subprocess.Popen(
-        [*COMMAND, "fake-server", "--port", "0", "--rate-limit", "0.5", "--rate-burst", "1"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        lines = [server.stdout.readline() for _ in range(3)]
+    with fake_server_process("--rate-limit", "0.5", "--rate-burst", "1") as lines:
         url = next(line for line in lines if "listening on" in line).split()[5]
         pipeline = lines[0].split()[1].rstrip(":")
         request = urllib.request.Request(  # noqa: S310 - a loopback http URL
@@ -396,11 +394,6 @@ def test_the_fake_server_can_be_rate_limited() -> None:
         assert throttled.value.headers["Retry-After"] == "2"
         assert json.loads(throttled.value.read())["quotaLimit"] == 0.5
         throttled.value.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        if server.stdout is not None:
-            server.stdout.close()
 
 
 def test_python_m_calyptia_logs_cli_runs() -> None:
