@@ -41,9 +41,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
-from typing import Final
-
-import attrs
+from typing import Final, NamedTuple
 
 from calyptia_logs import arguments
 
@@ -95,9 +93,10 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
 
-@attrs.frozen(kw_only=True)
-class RateLimitState:
+class RateLimitState(NamedTuple):
     """How the client's rate limiter stands; readable any time as ``client.rate_limit``.
+
+    A snapshot (a named tuple: cheap to define at import, immutable, compared by value).
 
     Attributes:
         pacing: Whether requests are paced now (after a throttle, or with ``max_rate``).

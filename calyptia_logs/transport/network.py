@@ -20,9 +20,8 @@ import os
 import ssl as _ssl
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
-
-import attrs
 
 __all__ = ["Proxy", "bypasses_proxy", "environment_proxies", "resolve_proxy", "resolve_ssl"]
 
@@ -30,9 +29,11 @@ __all__ = ["Proxy", "bypasses_proxy", "environment_proxies", "resolve_proxy", "r
 SSLOption = _ssl.SSLContext | str | os.PathLike[str]
 
 
-@attrs.frozen(repr=False)
-class Proxy:
+class Proxy(NamedTuple):
     """A forward proxy: its URL without credentials, and the credentials apart.
+
+    A named tuple rather than an attrs class: it is defined when the client is
+    imported, and attrs' generated methods cost more than the rest of this module.
 
     Attributes:
         url: ``http://host:port`` (or ``https://``), never with ``user:password@``.
@@ -42,7 +43,7 @@ class Proxy:
 
     url: str
     username: str | None = None
-    password: str | None = attrs.field(default=None, repr=False)
+    password: str | None = None
 
     def __repr__(self) -> str:
         auth = ", auth=<redacted>" if self.username is not None else ""
