@@ -9,13 +9,17 @@ Example:
     ...             print(log.id, log.lines)
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from calyptia_logs._lazy import lazy_exports
 
+__version__ = "0.1.0"
+
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from calyptia_logs.errors import (
         APIConnectionError,
         APIStatusError,
@@ -88,15 +92,9 @@ _EXPORTS = {
     "ResponseInfo": "calyptia_logs.transport",
 }
 
-_getattr, _dir = lazy_exports(__name__, globals(), _EXPORTS)
-
-
-def __getattr__(name: str) -> object:
-    return _getattr(name)
-
-
-def __dir__() -> list[str]:
-    return _dir()
+__getattr__: Callable[[str], object]
+__dir__: Callable[[], list[str]]
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 
 __all__ = [

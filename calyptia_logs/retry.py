@@ -41,6 +41,7 @@ from calyptia_logs.errors import (
     APIStatusError,
     APITimeoutError,
     CalyptiaError,
+    RateLimitError,
     ResponseDecodeError,
     ResponseTooLargeError,
     RetryBudgetExhaustedError,
@@ -66,7 +67,6 @@ MAX_THROTTLED_RETRIES: Final = 20
 DEFAULT_RETRY_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
 _IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 _RETRY_AFTER_ON_POST: Final = frozenset({429, 503})
-HTTP_TOO_MANY_REQUESTS: Final = 429
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -388,19 +388,19 @@ class _RetryRun(Generic[T]):
             error.attempts = number
             state.attempt_number = number - throttled
             reason = policy.retry_reason(error, self.method)
-            paced = self._paced(error)
+            limiter = self._pacing(error)
+            paced = limiter is not None
             if reason is None:
                 raise error
-            if paced:
+            if limiter is not None:
                 if throttled >= MAX_THROTTLED_RETRIES:
                     raise error
-            elif config.stop(state):
-                raise error
-            if paced:
                 # The limiter holds the next attempt until the client-wide pause is
                 # over and the pace allows it: no sleep of our own on top.
-                wait = self.limiter.delay() if self.limiter is not None else 0.0
+                wait = limiter.delay()
             else:
+                if config.stop(state):
+                    raise error
                 asked = error.retry_after if isinstance(error, APIStatusError) else None
                 wait = float(config.wait(state) if asked is None else asked)
             self._before_sleep(error, reason, wait, number, paced=paced)
@@ -417,14 +417,12 @@ class _RetryRun(Generic[T]):
                 self.budget.refund(self.spent or self.budget.success_refund)
             return result
 
-    def _paced(self, error: CalyptiaError) -> bool:
-        """Whether ``error`` is a throttle the rate limiter takes over (429, adaptive on)."""
-        return (
-            self.limiter is not None
-            and self.limiter.adaptive
-            and isinstance(error, APIStatusError)
-            and error.status == HTTP_TOO_MANY_REQUESTS
-        )
+    def _pacing(self, error: CalyptiaError) -> AdaptiveRateLimiter | None:
+        """The limiter that takes over the retry of a throttle (a 429, adaptive on), if any."""
+        limiter = self.limiter
+        if limiter is not None and limiter.adaptive and isinstance(error, RateLimitError):
+            return limiter
+        return None
 
     def _before_sleep(
         self, error: CalyptiaError, reason: str, wait: float, number: int, *, paced: bool

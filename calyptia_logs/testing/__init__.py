@@ -15,11 +15,15 @@ The pytest fixtures ``fake_cloud`` and ``fake_cloud_client`` come with the
 package (see :mod:`calyptia_logs.testing.plugin`).
 """
 
+from __future__ import annotations
+
 from typing import TYPE_CHECKING
 
 from calyptia_logs._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from calyptia_logs.testing.fake import (
         DEFAULT_TOKEN,
         FakeCalyptiaCloud,
@@ -50,15 +54,9 @@ _EXPORTS = {
     "serve_app": "calyptia_logs.testing.server",
     "serve_forever": "calyptia_logs.testing.server",
 }
-_getattr, _dir = lazy_exports(__name__, globals(), _EXPORTS)
-
-
-def __getattr__(name: str) -> object:
-    return _getattr(name)
-
-
-def __dir__() -> list[str]:
-    return _dir()
+__getattr__: Callable[[str], object]
+__dir__: Callable[[], list[str]]
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 
 __all__ = [
