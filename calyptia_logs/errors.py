@@ -19,6 +19,7 @@ asyncio or cattrs exception escapes the public API (the original is kept as
     │   └── ServerError                5xx
     ├── ResponseDecodeError            a 2xx body that is not JSON or not the expected shape
     │   └── ResponseTooLargeError      a body over the client's ``max_response_size``
+    ├── PaginationError                list pages that never end (a cursor repeated, no new items)
     └── RetryBudgetExhaustedError      the client-wide retry budget is spent; fails fast
 
 Every error carries its evidence: the request's ``method`` and ``url`` (never
@@ -59,6 +60,7 @@ __all__ = [
     "ConflictError",
     "InvalidIDError",
     "NotFoundError",
+    "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
     "RedirectError",
@@ -348,12 +350,17 @@ class ResponseDecodeError(CalyptiaError):
         content_type: The response's ``Content-Type``, if any.
         syntax_error: True when the body is not JSON at all (possibly
             truncated in transit), False when it is JSON of the wrong shape.
+        mismatch: True when the answer is about another object than the one
+            asked for (``get(A)`` answered with log B): answers shifted on a
+            keep-alive connection (RFC 9112 section 9.3). That connection is
+            closed, and an idempotent call is retried on another.
     """
 
     status: int
     body: str
     content_type: str | None
     syntax_error: bool
+    mismatch: bool
 
     def __init__(
         self,
@@ -363,6 +370,7 @@ class ResponseDecodeError(CalyptiaError):
         body: str = "",
         content_type: str | None = None,
         syntax_error: bool = False,
+        mismatch: bool = False,
         method: str | None = None,
         url: str | None = None,
         attempts: int = 1,
@@ -372,10 +380,20 @@ class ResponseDecodeError(CalyptiaError):
         self.body = one_line(body, 2 * BODY_EXCERPT_CHARS)
         self.content_type = None if content_type is None else one_line(content_type, 200)
         self.syntax_error = syntax_error
+        self.mismatch = mismatch
 
 
 class ResponseTooLargeError(ResponseDecodeError):
     """The (decompressed) response body exceeded the client's ``max_response_size``."""
+
+
+class PaginationError(CalyptiaError):
+    """A list walk (``iter``) stopped because the server's pages would never end.
+
+    Raised when the server sends a cursor it had already sent, or ten pages in a
+    row that bring no new item each with a fresh cursor (see docs/pagination.md).
+    The items yielded before it are all distinct and real.
+    """
 
 
 class RetryBudgetExhaustedError(CalyptiaError):

@@ -368,15 +368,38 @@ def filter_records(
         until: Only records before this time (records without a time are left out).
         grep: Only records whose message matches this regular expression (``re.search``).
 
+    Returns:
+        An iterator over the records kept, read from ``records`` as it is consumed.
+
     Raises:
-        ValueError: An unknown level, a naive ``since`` / ``until``, or an invalid regex.
+        ValueError: An unknown level, a naive ``since`` / ``until``, or an invalid
+            regex; raised by the call itself, before any record is read.
     """
     level = None if min_level is None else LogLevel(min_level)
-    pattern = re.compile(grep) if isinstance(grep, str) else grep
+    if isinstance(grep, str):
+        try:
+            pattern: re.Pattern[str] | None = re.compile(grep)
+        except re.error as exc:  # not a ValueError before Python 3.13's PatternError either
+            msg = f"grep is not a valid regular expression: {exc}"
+            raise ValueError(msg) from None
+    else:
+        pattern = grep
     for bound in (since, until):
         if bound is not None and bound.tzinfo is None:
             msg = "since and until must be timezone-aware datetimes"
             raise ValueError(msg)
+    return _filtered(records, level, component, since, until, pattern)
+
+
+def _filtered(  # noqa: PLR0917 - the checked arguments of filter_records, in its order
+    records: Iterable[LogRecord],
+    level: LogLevel | None,
+    component: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    pattern: re.Pattern[str] | None,
+) -> Iterator[LogRecord]:
+    """The lazy part of :func:`filter_records`, on arguments already checked."""
     for record in records:
         if level is not None and (record.level is None or record.level < level):
             continue

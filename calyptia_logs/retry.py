@@ -81,7 +81,9 @@ class RetryDetails:
 
     Attributes:
         method: The HTTP method.
-        path: The request path (no query string, no credentials).
+        path: The request path as a template, IDs replaced by ``{id}`` (as in
+            :class:`~calyptia_logs.ResponseInfo`): one label per endpoint for metrics;
+            the concrete URL is the error's ``url``.
         attempt: The attempt that just failed (1-based).
         max_attempts: The policy's limit.
         wait: Seconds until the next attempt.
@@ -243,11 +245,13 @@ class RetryPolicy:
             return f"HTTP {error.status}"
         if (
             isinstance(error, ResponseDecodeError)
-            and error.syntax_error
             and idempotent
             and not isinstance(error, ResponseTooLargeError)
         ):
-            return "body is not valid JSON (truncated?)"
+            if error.mismatch:  # its connection is closed: the next attempt takes another
+                return "the answer was about another object (shifted answers?)"
+            if error.syntax_error:
+                return "body is not valid JSON (truncated?)"
         return None
 
     def tenacity_config(self) -> tenacity.AsyncRetrying:

@@ -15,6 +15,9 @@ What is accepted, and what happens otherwise:
 * ``pollingIntervalMs``: an integer > 0, clamped to 250 ms .. 5 min; anything
   else is ignored (the default interval applies).
 * ``count``: an integer, clamped to 0 .. 2**63-1; anything else reads as 0.
+* integers wider than 64 bits: orjson reads them as floats, so a float beyond
+  +/-2**63 in ``count`` or ``pollingIntervalMs`` is clamped as the integer it
+  stands for would be (``count: 10**30`` is 2**63-1, a huge interval is 5 min).
 * ``endCursor`` and the ``Link`` cursor: a string of at most 4,096 characters;
   a longer one is refused as a ``ResponseDecodeError`` (never cut).
 * request-id headers: one line, at most 200 characters.
@@ -66,6 +69,8 @@ POLL_INTERVAL_MAX_MS: Final = 300_000
 CURSOR_MAX_CHARS: Final = 4096
 #: ``count`` is a Go ``uint`` on the server; anything past int64 is nonsense.
 COUNT_MAX: Final = 2**63 - 1
+#: Floats at least this large stand for integers orjson could not read as 64-bit ones.
+_WIDE: Final = float(2**63)
 #: The largest ``quotaLimit`` taken as a rate hint (inf and 1e308 are not rates).
 QUOTA_LIMIT_MAX: Final = 1_000_000.0
 #: Caps for server text kept in exceptions: the ``error`` field, ``detail``, one
@@ -80,8 +85,10 @@ HEADER_MAX_CHARS: Final = 8192
 
 # Control characters (C0, DEL, C1), and the Unicode line and paragraph separators
 # and bidirectional overrides that split or disguise a log line.
+# Lone surrogates too: aiohttp reads header bytes that are not UTF-8 as U+DC80..U+DCFF
+# (surrogateescape), which a strict UTF-8 log writer cannot encode.
 _UNSAFE: Final = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
 _ESCAPES: Final = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
@@ -97,7 +104,9 @@ def one_line(text: str, limit: int | None = None, secrets: Iterable[str] = ()) -
     Every secret (and its percent-encoded form) is replaced by ``<redacted>``
     first, so that cutting can never leave half a token behind; then control
     characters and line separators are escaped (``\n``, ``\u001b``), and the
-    result is cut to ``limit`` characters, saying how many were left out.
+    result is cut to ``limit`` characters, saying how many were left out. Lone
+    surrogates (undecodable bytes) are escaped too, so the result is always
+    encodable as strict UTF-8.
     """
     for secret in secrets:
         if secret:
@@ -194,16 +203,32 @@ def polling_interval_ms(value: object) -> int | None:
         The hint in milliseconds, or ``None`` (use the default) when it is
         absent, not an integer (a float, a string, a boolean) or not positive.
     """
-    if type(value) is not int or value <= 0:
+    value = _wide_integer(value)
+    if value is None or value <= 0:
         return None
     return min(max(value, POLL_INTERVAL_MIN_MS), POLL_INTERVAL_MAX_MS)
 
 
 def count(value: object) -> int:
     """Read a page's ``count``: an integer clamped to 0 .. 2**63-1; anything else is 0."""
-    if type(value) is not int:
+    value = _wide_integer(value)
+    if value is None:
         return 0
     return min(max(value, 0), COUNT_MAX)
+
+
+def _wide_integer(value: object) -> int | None:
+    """An integer field's value: an ``int``, or the clamp side of an integer wider than 64 bits.
+
+    orjson reads an integer past the 64-bit range as a float (``10**30`` arrives as
+    ``1e30``); only such floats stand for integers here, as +/-(2**63). Other floats,
+    booleans and everything else are not integers (``None``).
+    """
+    if type(value) is int:
+        return value
+    if type(value) is float and abs(value) >= _WIDE:  # NaN fails the comparison
+        return COUNT_MAX if value > 0 else -COUNT_MAX
+    return None
 
 
 def cursor(value: object) -> str | None:
@@ -237,11 +262,15 @@ def quota_limit(value: object) -> float | None:
     return min(float(value), QUOTA_LIMIT_MAX)
 
 
-def request_id(value: str | None) -> str | None:
-    """Read a request-ID header for logs and hooks: one line, at most 200 characters."""
+def request_id(value: str | None, secrets: Iterable[str] = ()) -> str | None:
+    """Read a request-ID header for logs and hooks: one line, at most 200 characters.
+
+    A server may echo anything into it, the client's token included: ``secrets``
+    are removed as from any other server text.
+    """
     if not value:
         return None
-    return one_line(value, HEADER_VALUE_MAX_CHARS)
+    return one_line(value, HEADER_VALUE_MAX_CHARS, secrets)
 
 
 def error_fields(doc: Mapping[str, Any], secrets: Iterable[str] = ()) -> dict[str, Any]:

@@ -34,6 +34,12 @@ from tests.wire_fuzz import shown
 OK_LOG = http(200, __import__("orjson").dumps(log_json()), {"Content-Type": "application/json"})
 
 
+def the_log_asked_for(request: RawRequest) -> Reply:
+    """A well-behaved answer to a get: the log whose ID is in the path."""
+    doc = log_json(id=request.path.rsplit("/", 1)[-1])
+    return Reply(http(200, __import__("orjson").dumps(doc), {"Content-Type": "application/json"}))
+
+
 def then_ok(first: bytes, times: int = 1) -> Any:
     """Answer ``first`` ``times`` times, then a good pipeline log."""
     count = 0
@@ -97,7 +103,7 @@ async def test_get_many_goes_on_past_items_with_a_bad_retry_after() -> None:
     def answer(request: RawRequest) -> Reply:
         if request.path.rsplit("/", 1)[-1] in bad:
             return Reply(http(503, "", {"Retry-After": "\u00b2"}))
-        return Reply(OK_LOG)
+        return the_log_asked_for(request)
 
     async with (
         raw_server(answer) as (url, _),
@@ -281,7 +287,7 @@ async def test_one_items_unexpected_exception_never_stops_the_others() -> None:
         if server.requests[-1].path.endswith(poisoned):
             raise RuntimeError("a bug in a user's hook")
 
-    async with raw_server(always(OK_LOG)) as (url, server):
+    async with raw_server(the_log_asked_for) as (url, server):
         async with CalyptiaClient(token=TOKEN, base_url=url, on_response=on_response) as client:
             results = [r async for r in client.pipeline_logs.get_many(ids, concurrency=1)]
     assert len(results) == 20

@@ -43,8 +43,10 @@ class CalyptiaClient:
         retry: The :class:`~calyptia_logs.RetryPolicy` (default: 3 attempts, jittered backoff).
         retry_budget: The client-wide :class:`~calyptia_logs.RetryBudget` against retry storms.
         session: Your own ``aiohttp.ClientSession``; the client then never closes it.
-        connector_limit: Connections the client's own session may open at once.
+        connector_limit: Connections the client's own session may open at once (default 100).
         trace_configs: aiohttp ``TraceConfig`` objects (e.g. OpenTelemetry instrumentation).
+            With ``session=``, set ``connector_limit`` and ``trace_configs`` on your
+            own session instead: both are refused beside it.
         max_response_size: The largest decompressed response body accepted, in bytes.
         allow_insecure_http: Allow plain ``http://`` to a host that is not loopback.
         on_retry: Called with a :class:`~calyptia_logs.RetryDetails` before every retry.
@@ -70,9 +72,10 @@ class CalyptiaClient:
 
     Raises:
         ValueError: No credentials, both kinds, a malformed token, a bad ``base_url``,
-            a bad proxy URL, a missing CA bundle, ``proxy`` or ``ssl`` with
-            ``session``, or a number out of range (``timeout`` and ``deadline`` must be finite
-            and positive; ``deadline=None`` means no limit).
+            a bad proxy URL, a missing CA bundle, ``proxy``, ``ssl``,
+            ``connector_limit`` or ``trace_configs`` with ``session``, or a number
+            out of range (``timeout`` and ``deadline`` must be finite and positive;
+            ``deadline=None`` means no limit).
         TypeError: A number of the wrong type.
 
     A client belongs to the event loop it is first used in: create one per loop
@@ -99,7 +102,7 @@ class CalyptiaClient:
         retry: RetryPolicy | None = None,
         retry_budget: RetryBudget | None = None,
         session: aiohttp.ClientSession | None = None,
-        connector_limit: int = 100,
+        connector_limit: int | None = None,
         trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         allow_insecure_http: bool = False,

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import re
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Final
 from uuid import UUID
 
@@ -30,6 +31,7 @@ from calyptia_logs.resources.bulk import bounded_map
 
 if TYPE_CHECKING:
     from calyptia_logs.transport import Transport
+    from calyptia_logs.transport.core import Check
 
 __all__ = ["PipelineLogs", "as_uuid", "uuid_path"]
 
@@ -76,6 +78,46 @@ def uuid_path(value: str | UUID, what: str = "pipeline log ID") -> str:
     return str(as_uuid(value, what))
 
 
+def _uuid_int(canonical: str) -> int:
+    """The 128-bit value of a canonical UUID string: cheaper than parsing a ``UUID``."""
+    return int(canonical.replace("-", ""), 16)
+
+
+def _is_log(path_id: str) -> Check[PipelineLog]:
+    """Check that an answer is the log asked for (answers can shift on a poisoned connection)."""
+    expected = _uuid_int(path_id)
+
+    def check(log: PipelineLog) -> str | None:
+        return None if log.id.int == expected else f"pipeline log {log.id}"
+
+    return check
+
+
+def _in_pipeline(path_id: str) -> Check[PipelineLogsPage]:
+    """Check that every item of a page belongs to the pipeline asked for."""
+    expected = _uuid_int(path_id)
+
+    def check(page: PipelineLogsPage) -> str | None:
+        for item in page.items:
+            if item.pipeline_id.int != expected:
+                return f"pipeline {item.pipeline_id} (log {item.id})"
+        return None
+
+    return check
+
+
+def _items(page: PipelineLogsPage) -> list[PipelineLog]:
+    return page.items
+
+
+def _log_id(log: PipelineLog) -> UUID:
+    return log.id
+
+
+def _end_cursor(page: PipelineLogsPage) -> str | None:
+    return page.end_cursor
+
+
 def _status(value: PipelineLogStatus | str) -> PipelineLogStatus:
     try:
         return PipelineLogStatus(value)
@@ -111,8 +153,9 @@ class PipelineLogs:
             NotFoundError: There is no such pipeline log.
             CalyptiaError: Any other failure, after retries.
         """
+        path_id = uuid_path(log_id)
         return await self._transport.request(
-            "GET", f"/v1/pipeline_logs/{uuid_path(log_id)}", PipelineLog
+            "GET", f"/v1/pipeline_logs/{path_id}", PipelineLog, check=_is_log(path_id)
         )
 
     async def update(
@@ -213,11 +256,13 @@ class PipelineLogs:
             TypeError: ``last`` is not an integer.
             CalyptiaError: Any failure of the call, after retries.
         """
+        path_id = uuid_path(pipeline_id, "pipeline ID")
         return await self._transport.request(
             "GET",
-            self._list_path(pipeline_id),
+            f"/v1/pipelines/{path_id}/logs",
             PipelineLogsPage,
             params=self._list_params(last, status, before),
+            check=_in_pipeline(path_id),
         )
 
     async def iter(
@@ -231,7 +276,10 @@ class PipelineLogs:
         """Iterate over all of a pipeline's log requests, newest first, page after page.
 
         Pages are fetched lazily as you iterate, following ``endCursor``
-        (or a ``Link: rel="next"`` header) until the last page.
+        (or a ``Link: rel="next"`` header) until the last page. A log the
+        server repeats on a later page is not yielded again; pages that never
+        end (a cursor sent twice, ten pages in a row with nothing new) stop the
+        walk with :class:`~calyptia_logs.PaginationError`.
 
         Args:
             pipeline_id: The pipeline's ID.
@@ -244,16 +292,21 @@ class PipelineLogs:
 
         Raises:
             ValueError: ``page_size`` or ``status`` is invalid (before any request).
+            PaginationError: The server's pages would never end.
             CalyptiaError: A page failed (after retries).
         """
-        pages = self._transport.paginate(
-            self._list_path(pipeline_id),
+        path_id = uuid_path(pipeline_id, "pipeline ID")
+        items = self._transport.paginate(
+            f"/v1/pipelines/{path_id}/logs",
             PipelineLogsPage,
-            cursor_of=lambda page: page.end_cursor,
+            items_of=_items,
+            key_of=_log_id,
+            cursor_of=_end_cursor,
             params=self._list_params(page_size, status, before),
+            check=_in_pipeline(path_id),
         )
-        async for page in pages:
-            for item in page.items:
+        async with aclosing(items):
+            async for item in items:
                 yield item
 
     async def get_many(
@@ -421,10 +474,6 @@ class PipelineLogs:
         if page.polling_interval_ms is None:
             return DEFAULT_POLL_INTERVAL
         return page.polling_interval_ms / 1000
-
-    @staticmethod
-    def _list_path(pipeline_id: str | UUID) -> str:
-        return f"/v1/pipelines/{uuid_path(pipeline_id, 'pipeline ID')}/logs"
 
     @staticmethod
     def _list_params(

@@ -12,9 +12,10 @@ import ipaddress
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Hashable, Mapping
 from http import HTTPStatus
-from typing import Any, Final, NamedTuple, TypeVar
+from typing import Any, Final, NamedTuple, Protocol, TypeVar
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import attrs
@@ -30,8 +31,11 @@ from calyptia_logs.errors import (
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "Check",
+    "Closable",
     "Credentials",
     "RawResponse",
+    "RecentKeys",
     "ResponseInfo",
     "build_headers",
     "check_base_url",
@@ -39,6 +43,7 @@ __all__ = [
     "decode_success",
     "error_from_response",
     "is_loopback",
+    "mismatch",
     "next_hop",
     "path_template",
     "request_id",
@@ -206,13 +211,27 @@ def build_headers(credentials: Credentials | None, agent: str) -> dict[str, str]
     return {"User-Agent": agent, "Accept": "application/json", **auth}
 
 
+class Closable(Protocol):
+    """A connection an answer came on: closing it keeps it from being used again."""
+
+    def close(self) -> None:
+        """Close the connection."""
+
+
+#: A check of a decoded answer against the call it answers: ``None`` when it fits,
+#: else what the answer is about instead (``"pipeline log 3fa8..."``).
+Check = Callable[[T], str | None]
+
+
 class RawResponse(NamedTuple):
     """What came back: status, headers and the whole body, for the pure decoders.
 
     ``secrets`` are the client's credentials: any error built from this
-    response has them removed, whatever the server echoed. A named tuple, not
-    a frozen attrs class: one is built per request, and a tuple costs a
-    fraction of the instructions (benchmarks/instructions.py).
+    response has them removed, whatever the server echoed. ``connection`` is
+    what the answer came on (anything with ``close()``), so that an answer found
+    to be about another object can have its connection closed (:func:`mismatch`).
+    A named tuple, not a frozen attrs class: one is built per request, and a
+    tuple costs a fraction of the instructions (benchmarks/instructions.py).
     """
 
     status: int
@@ -221,6 +240,7 @@ class RawResponse(NamedTuple):
     method: str
     url: str
     secrets: tuple[str, ...] = ()
+    connection: Closable | None = None
 
     @property
     def content_type(self) -> str | None:
@@ -296,6 +316,36 @@ def error_from_response(response: RawResponse, *, attempts: int = 1) -> APIStatu
     return error.redact(secrets)
 
 
+def mismatch(response: RawResponse, about: str) -> ResponseDecodeError:
+    """The error for a 2xx answer about another object than the call asked for.
+
+    The connection it came on is closed first: a keep-alive connection whose
+    answers have shifted by one (a server that wrote an extra response while the
+    connection was idle) would hand every later request the answer to the one
+    before (RFC 9112 section 9.3: a client must not take such data as a response).
+
+    Args:
+        response: The answer.
+        about: What the answer is about instead, in words (no server text).
+    """
+    if response.connection is not None:
+        response.connection.close()
+    msg = (
+        f"the answer is about {about}, not what was asked for; not taken as this "
+        "call's answer, and its connection is closed"
+    )
+    error = ResponseDecodeError(
+        msg,
+        status=response.status,
+        body=excerpt(response.body),
+        content_type=response.content_type,
+        mismatch=True,
+        method=response.method,
+        url=response.url,
+    )
+    return error.redact(response.secrets)
+
+
 def decode_success(response: RawResponse, cls: type[T]) -> T:
     """Decode a response into ``cls``, or raise the error it stands for.
 
@@ -347,12 +397,15 @@ def path_template(path: str) -> str:
     return _UUID_IN_PATH.sub("{id}", path)
 
 
-def request_id(headers: Mapping[str, str]) -> str | None:
-    """The server's request ID header, if it sent one: one line, at most 200 characters."""
+def request_id(headers: Mapping[str, str], secrets: tuple[str, ...] = ()) -> str | None:
+    """The server's request ID header, if it sent one: one line, at most 200 characters.
+
+    ``secrets`` (the client's credentials) are removed: a server may echo anything there.
+    """
     for name in _REQUEST_ID_HEADERS:
         value = headers.get(name)
         if value:
-            return server_values.request_id(value)
+            return server_values.request_id(value, secrets)
     return None
 
 
@@ -384,6 +437,44 @@ def _origin(url: str) -> tuple[str, str | None, int | None]:
     return parts.scheme, parts.hostname, parts.port or default
 
 
+#: The longest redirect target followed; a real ``Location`` is a short URL.
+LOCATION_MAX_CHARS: Final = 2048
+_URL_UNSAFE: Final = re.compile(r"[\x00-\x20\x7f-\x9f\ud800-\udfff]")
+
+
+def _redirect_target(url: str, location: str) -> str:
+    """The absolute URL a ``Location`` names, checked before anything is sent to it.
+
+    Raises:
+        ValueError: Not an http(s) URL with a host and a valid port; user info
+            (``user:pw@``), which would put credentials in a request; white space
+            or control characters; longer than :data:`LOCATION_MAX_CHARS`.
+    """
+    if len(location) > LOCATION_MAX_CHARS:
+        msg = f"a Location of {len(location)} characters"
+        raise ValueError(msg)
+    if _URL_UNSAFE.search(location.strip(" \t")):
+        msg = "a Location with white space or control characters"
+        raise ValueError(msg)
+    try:
+        target = urljoin(url, location.strip(" \t"))
+        parts = urlsplit(target)
+        port = parts.port  # raises for a port that is not a number or out of range
+        host = parts.hostname
+        if host is not None:
+            host.encode("idna")  # raises for a label no DNS name can have
+    except (ValueError, UnicodeError) as exc:
+        msg = f"a Location that is not a valid URL ({exc})"
+        raise ValueError(msg) from None
+    if parts.scheme not in ("http", "https") or not host or port == 0:
+        msg = "a Location that is not an http(s) URL with a host"
+        raise ValueError(msg)
+    if parts.username is not None or parts.password is not None:
+        msg = "a Location with user info (user:password@)"
+        raise ValueError(msg)
+    return target
+
+
 def next_hop(method: str, url: str, status: int, location: str) -> tuple[str, str, bool]:
     """Where a redirect leads: the next method, the absolute URL, and whether it stays on origin.
 
@@ -392,9 +483,37 @@ def next_hop(method: str, url: str, status: int, location: str) -> tuple[str, st
 
     Returns:
         ``(method, url, same_origin)``.
+
+    Raises:
+        ValueError: The ``Location`` is not a URL the client will send a request
+            to (see :func:`_redirect_target`); the redirect is not followed.
     """
-    target = urljoin(url, location)
+    target = _redirect_target(url, location)
     same_origin = _origin(url) == _origin(target)
     if status == 303 or (status in (301, 302) and method == "POST"):
         method = "GET"
     return method, target, same_origin
+
+
+class RecentKeys:
+    """A set that remembers only its newest ``size`` keys: bounded memory for long walks."""
+
+    __slots__ = ("_keys", "_order", "_size")
+
+    def __init__(self, size: int) -> None:
+        self._keys: set[Hashable] = set()
+        self._order: deque[Hashable] = deque()
+        self._size = size
+
+    def add(self, key: Hashable) -> bool:
+        """Remember ``key``; ``False`` if it is remembered already (seen recently)."""
+        if key in self._keys:
+            return False
+        self._keys.add(key)
+        self._order.append(key)
+        if len(self._order) > self._size:
+            self._keys.discard(self._order.popleft())
+        return True
+
+    def __len__(self) -> int:
+        return len(self._keys)

@@ -13,7 +13,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    Awaitable,
+    Callable,
+    Hashable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from typing import Any, Final, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
@@ -24,20 +32,25 @@ from calyptia_logs.errors import (
     APIConnectionError,
     APITimeoutError,
     CalyptiaError,
+    PaginationError,
     ResponseDecodeError,
     ResponseTooLargeError,
 )
 from calyptia_logs.ratelimit import AdaptiveRateLimiter
 from calyptia_logs.retry import OnRetry, RetryBudget, RetryPolicy
+from calyptia_logs.server_values import MESSAGE_MAX_CHARS, one_line
 from calyptia_logs.transport.core import (
     REDIRECT_STATUSES,
+    Check,
     Credentials,
     RawResponse,
+    RecentKeys,
     ResponseInfo,
     build_headers,
     cursor_from_link,
     decode_success,
     error_from_response,
+    mismatch,
     next_hop,
     path_template,
     request_id,
@@ -49,6 +62,7 @@ from calyptia_logs.transport.slots import Slots
 __all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "DEFAULT_TIMEOUT", "Transport"]
 
 T = TypeVar("T")
+ItemT = TypeVar("ItemT")
 R = TypeVar("R")
 logger: Final = logging.getLogger("calyptia_logs")
 
@@ -59,6 +73,16 @@ DEFAULT_MAX_RESPONSE_SIZE: Final = 256 * 1024 * 1024
 #: The shortest token scrubbed from server text. Calyptia tokens are far longer; scrubbing
 #: a one-letter test token would remove that letter from every message.
 MIN_SECRET_CHARS: Final = 8
+#: Pages in a row that bring no new item before a list walk is given up. A real API
+#: sends an empty page only at the end, without a cursor; ten leave room for filtering.
+MAX_PAGES_WITHOUT_NEW_ITEMS: Final = 10
+#: Cursors remembered in one list walk, to tell a cursor sent twice (a loop).
+MAX_REMEMBERED_CURSORS: Final = 10_000
+#: Item keys remembered in one list walk, to leave out repeats: a bound on memory
+#: (about 10 MB), far above the log requests a pipeline keeps.
+MAX_REMEMBERED_ITEMS: Final = 100_000
+#: Connections the client's own session may open at once, unless told otherwise.
+DEFAULT_CONNECTOR_LIMIT: Final = 100
 #: The most redirects followed in one attempt, when following is enabled.
 MAX_REDIRECTS: Final = 10
 
@@ -124,6 +148,28 @@ def _discard(session: aiohttp.ClientSession) -> None:
     connector._close()  # marks it closed, so the session reports closed and never warns
 
 
+class _Connector(aiohttp.TCPConnector):
+    """aiohttp's connector, except that a pooled connection holding unread data is not reused.
+
+    A server can write on an idle keep-alive connection (an extra response, a
+    late duplicate). aiohttp keeps those bytes, and would hand them to the next
+    request on that connection as its answer: every later answer on it would
+    belong to the request before (RFC 9112 section 9.3: a client must not take
+    such data as a response). Such a connection is closed instead of reused.
+    The check reads the protocol's public ``should_close``, which aiohttp
+    already consults when a connection is released (unread data, an error).
+    """
+
+    async def _get(self, *args: Any, **kwargs: Any) -> Any:  # aiohttp's private hook
+        while True:
+            connection = await super()._get(*args, **kwargs)
+            if connection is None or connection.protocol is None:
+                return connection
+            if not connection.protocol.should_close:
+                return connection
+            connection.close()  # closes the socket; the next pooled one is tried
+
+
 class Transport:
     """Sends requests to the API with auth, timeouts, retries and error mapping.
 
@@ -137,8 +183,10 @@ class Transport:
         retry_budget: The client-wide retry budget.
         session: A caller's own session (then never closed here); else one is
             created on first use inside the running loop.
-        connector_limit: Connections the created session may open at once.
+        connector_limit: Connections the created session may open at once (default 100).
         trace_configs: aiohttp trace configs for the created session (OpenTelemetry etc.).
+            With ``session``, ``proxy``, ``ssl``, ``connector_limit`` and
+            ``trace_configs`` are refused: they would be silently ignored.
         max_response_size: The largest decompressed body accepted, in bytes.
         on_retry: Called with :class:`~calyptia_logs.retry.RetryDetails` before each retry.
         on_response: Called with a :class:`~calyptia_logs.transport.core.ResponseInfo`
@@ -177,7 +225,7 @@ class Transport:
         retry: RetryPolicy | None = None,
         retry_budget: RetryBudget | None = None,
         session: aiohttp.ClientSession | None = None,
-        connector_limit: int = 100,
+        connector_limit: int | None = None,
         trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         on_retry: OnRetry | None = None,
@@ -189,9 +237,18 @@ class Transport:
         ssl: SSLOption | None = None,
         trust_env: bool = True,
     ) -> None:
-        if session is not None and (proxy is not None or ssl is not None):
-            msg = "proxy= and ssl= configure the client's own session: set them on yours instead"
-            raise ValueError(msg)
+        if session is not None:
+            given = {
+                "proxy": proxy is not None,
+                "ssl": ssl is not None,
+                "connector_limit": connector_limit is not None,
+                "trace_configs": bool(trace_configs),
+            }
+            if any(given.values()):
+                # Ignored, they would look applied (an OpenTelemetry hook that never fires).
+                names = ", ".join(f"{name}=" for name, on in given.items() if on)
+                msg = f"{names} configure the client's own session: set them on yours instead"
+                raise ValueError(msg)
         # Read once, here: the environment of the moment the client is made.
         self._proxy = (
             None if session is not None else resolve_proxy(base_url, proxy, trust_env=trust_env)
@@ -236,10 +293,23 @@ class Transport:
         self._json_request_headers = (
             json_type if self._default_headers else self._headers | json_type
         )
-        self._connector_limit = arguments.count(connector_limit, "connector_limit", minimum=0)
+        if self._proxy_headers is not None and base_url.startswith("http:"):
+            # aiohttp sends proxy headers only on the CONNECT of an https tunnel; a plain-http
+            # request goes to the proxy itself (absolute form) and must carry them, or an
+            # authenticating proxy answers 407. Only for http: inside an https tunnel they
+            # would reach the origin. (aiohttp's BasicAuth proxy_auth, which does the same,
+            # is deprecated since 3.14.)
+            self._headers = self._headers | self._proxy_headers
+            self._request_headers = self._headers
+            self._json_request_headers = self._headers | json_type
+        self._connector_limit = arguments.count(
+            DEFAULT_CONNECTOR_LIMIT if connector_limit is None else connector_limit,
+            "connector_limit",
+            minimum=0,
+        )
         # Requests wait for a free connection here, before aiohttp's timeout starts,
         # so that a queue for the pool never counts against a request's timeout.
-        limit = connector_limit if session is None else getattr(session.connector, "limit", 0)
+        limit = self._connector_limit if session is None else getattr(session.connector, "limit", 0)
         self._slots = Slots(limit) if limit else None
         self._trace_configs = list(trace_configs or ())
         self._closed = False
@@ -267,7 +337,7 @@ class Transport:
             raise CalyptiaError(msg)
         self._loop = asyncio.get_running_loop()
         # Created here, inside the running loop, never at construction.
-        connector = aiohttp.TCPConnector(
+        connector = _Connector(
             limit=self._connector_limit, ssl=True if self._ssl is None else self._ssl
         )
         self._session = aiohttp.ClientSession(
@@ -320,6 +390,7 @@ class Transport:
         *,
         params: Mapping[str, str] | None = None,
         json: Any = None,
+        check: Check[T] | None = None,
     ) -> T:
         """Send one API call (with retries) and decode its answer into ``cls``.
 
@@ -329,6 +400,9 @@ class Transport:
             cls: The model the success body decodes to.
             params: Query parameters.
             json: A model or plain data to send as the JSON body.
+            check: Says whether the decoded answer is about what was asked for
+                (the log of the ID in the path); an answer about anything else
+                is refused, its connection closed, and the attempt retried.
 
         Raises:
             CalyptiaError: Any failure, as the matching subclass.
@@ -338,19 +412,25 @@ class Transport:
         headers = self._request_headers if data is None else self._json_request_headers
         if self.deadline is not None:
             return await self._retrying(
-                lambda: self._attempt(method, url, params, data, headers, cls), method, path, url
+                lambda: self._attempt(method, url, params, data, headers, cls, check),
+                method,
+                path,
+                url,
             )
         # The hot path: one attempt, no retry machinery and no closures until
         # something fails; decoding happens inside the retried scope, so a 503
         # or a body cut short in transit is retried like a reset.
         try:
-            result = decode_success(await self._fetch(method, url, params, data, headers), cls)
+            response = await self._fetch(method, url, params, data, headers)
+            result = decode_success(response, cls)
+            if check is not None and (about := check(result)) is not None:
+                raise mismatch(response, about)
         except CalyptiaError as first:
             return await self.retry.recover(
                 first,
-                lambda: self._attempt(method, url, params, data, headers, cls),
+                lambda: self._attempt(method, url, params, data, headers, cls, check),
                 method=method,
-                path=path,
+                path=path_template(path),  # a label for logs and hooks: one per endpoint
                 budget=self.retry_budget,
                 on_retry=self.on_retry,
                 limiter=self.limiter,
@@ -368,9 +448,14 @@ class Transport:
         data: bytes | None,
         headers: Mapping[str, str] | None,
         cls: type[T],
+        check: Check[T] | None,
     ) -> T:
-        """One retryable attempt of :meth:`request`: exchange, then decode."""
-        return decode_success(await self._fetch(method, url, params, data, headers), cls)
+        """One retryable attempt of :meth:`request`: exchange, decode, check."""
+        response = await self._fetch(method, url, params, data, headers)
+        result = decode_success(response, cls)
+        if check is not None and (about := check(result)) is not None:
+            raise mismatch(response, about)
+        return result
 
     async def _retrying(
         self, attempt: Callable[[], Awaitable[R]], method: str, path: str, url: str
@@ -379,7 +464,7 @@ class Transport:
         call = self.retry.call(
             attempt,
             method=method,
-            path=path,
+            path=path_template(path),  # a label for logs and hooks: one per endpoint
             budget=self.retry_budget,
             on_retry=self.on_retry,
             limiter=self.limiter,
@@ -417,15 +502,22 @@ class Transport:
                 error = error_from_response(response)
                 error.message = f"more than {MAX_REDIRECTS} redirects; the last one not followed"
                 raise error
-            method, url, same_origin = next_hop(
-                method, url, response.status, response.headers["Location"]
-            )
+            try:
+                method, url, same_origin = next_hop(
+                    method, url, response.status, response.headers["Location"]
+                )
+            except ValueError as exc:  # a junk Location: the answer is the error
+                error = error_from_response(response)
+                error.message = one_line(f"{error.message}: {exc}", MESSAGE_MAX_CHARS)
+                raise error.redact(self._secrets) from None
             if method == "GET":
                 data = None
             if not same_origin:
                 # Never hand a credential to another origin (aiohttp would strip
                 # only Authorization, and keep X-Project-Token).
                 headers = self._anonymous_headers
+                if self._proxy_headers is not None and url.startswith("http:"):
+                    headers = headers | self._proxy_headers  # for the proxy (see __init__)
             params = None  # the Location carries its own query
             response = await self._send(method, url, None, data, headers)
         return response
@@ -470,6 +562,8 @@ class Transport:
                 proxy=self._proxy_url,
                 proxy_headers=self._proxy_headers,
             ) as resp:
+                # Held to close it if the answer turns out to be about something else.
+                connection = resp.connection
                 length = resp.content_length
                 if (
                     length is not None
@@ -479,7 +573,15 @@ class Transport:
                     body = await resp.read()
                 else:
                     body = await self._read_capped(resp, method, url)
-                response = RawResponse(resp.status, resp.headers, body, method, url, self._secrets)
+                response = RawResponse(
+                    resp.status,
+                    resp.headers,
+                    body,
+                    method,
+                    url,
+                    self._secrets,
+                    None if connection is None else connection.protocol,
+                )
         except (TimeoutError, aiohttp.ClientError) as exc:
             failure = _translate(exc, method, url, self._timeout.total)
             failure.__cause__ = exc
@@ -536,7 +638,7 @@ class Transport:
             path=path_template(urlsplit(response.url).path),
             status=response.status,
             elapsed=elapsed,
-            request_id=request_id(response.headers),
+            request_id=request_id(response.headers, response.secrets),
             rate_limit=self.limiter.rate,
         )
         logger.debug(
@@ -558,11 +660,18 @@ class Transport:
             self.on_response(info)
 
     async def _page_attempt(
-        self, url: str, query: Mapping[str, str], cls: type[T], cursor_param: str
+        self,
+        url: str,
+        query: Mapping[str, str],
+        cls: type[T],
+        cursor_param: str,
+        check: Check[T] | None,
     ) -> tuple[T, str | None]:
         """One attempt at a page: the decoded page and the cursor of its ``Link`` header."""
         response = await self._fetch("GET", url, query, None, self._request_headers)
         page = decode_success(response, cls)
+        if check is not None and (about := check(page)) is not None:
+            raise mismatch(response, about)
         try:
             return page, cursor_from_link(response.headers.get("Link"), cursor_param)
         except ValueError as exc:
@@ -576,33 +685,56 @@ class Transport:
         path: str,
         cls: type[T],
         *,
+        items_of: Callable[[T], Iterable[ItemT]],
+        key_of: Callable[[ItemT], Hashable],
         cursor_of: Callable[[T], str | None],
         params: Mapping[str, str] | None = None,
         cursor_param: str = "before",
-    ) -> AsyncGenerator[T, None]:
-        """Yield every page of a cursor-paginated list, following the cursor to the end.
+        check: Check[T] | None = None,
+    ) -> AsyncGenerator[ItemT, None]:
+        """Yield every item of a cursor-paginated list once, following the cursor to the end.
 
         The next cursor comes from the body (``cursor_of(page)``), or else from
         a ``Link: <...?before=X>; rel="next"`` header; no cursor ends the walk.
+        An item whose key (``key_of``) was already yielded is left out: a server
+        that repeats items across pages does not repeat them to the caller (the
+        last :data:`MAX_REMEMBERED_ITEMS` keys are remembered).
 
         Raises:
-            CalyptiaError: A page failed (after retries), or the server sent a
-                cursor it had already sent (which would loop forever).
+            PaginationError: The server sent a cursor it had already sent, or
+                :data:`MAX_PAGES_WITHOUT_NEW_ITEMS` pages in a row brought no new
+                item (empty pages, or repeats, each with a fresh cursor): either
+                would be followed forever, and the second without the caller's
+                loop body ever running.
+            CalyptiaError: A page failed (after retries).
         """
         query = dict(params or {})
         url = self.base_url + path
-        seen: set[str] = set()
+        cursors = RecentKeys(MAX_REMEMBERED_CURSORS)
+        keys = RecentKeys(MAX_REMEMBERED_ITEMS)
+        barren = 0  # pages in a row without a new item
         while True:
             page, link_cursor = await self._retrying(
-                lambda: self._page_attempt(url, query, cls, cursor_param), "GET", path, url
+                lambda: self._page_attempt(url, query, cls, cursor_param, check),
+                "GET",
+                path,
+                url,
             )
-            yield page
+            fresh = False
+            for item in items_of(page):
+                if keys.add(key_of(item)):
+                    fresh = True
+                    yield item
             cursor = cursor_of(page) or link_cursor
             if not cursor:
                 return
-            if cursor in seen:
-                msg = f"the server sent cursor {cursor!r:.100} twice; stopping instead of looping"
-                error = CalyptiaError(msg, method="GET", url=self.base_url + path)
-                raise error.redact(self._secrets)
-            seen.add(cursor)
-            query[cursor_param] = cursor
+            barren = 0 if fresh else barren + 1
+            if not cursors.add(cursor):
+                problem = f"sent cursor {cursor!r:.100} twice"
+            elif barren >= MAX_PAGES_WITHOUT_NEW_ITEMS:
+                problem = f"sent {barren} pages in a row without a new item, each with a cursor"
+            else:
+                query[cursor_param] = cursor
+                continue
+            msg = f"the server {problem}; stopping instead of following it forever"
+            raise PaginationError(msg, method="GET", url=url).redact(self._secrets)

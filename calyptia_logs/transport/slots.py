@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 
 __all__ = ["Slots"]
 
@@ -43,7 +44,10 @@ class Slots:
             if waiter.done() and not waiter.cancelled():
                 self.give()  # handed a slot, then cancelled before using it: pass it on
             else:
-                self.waiters.remove(waiter)
+                # A cancelled waiter may already be gone: give() drops the done waiters
+                # it passes over, and may have run between the cancel and this line.
+                with contextlib.suppress(ValueError):
+                    self.waiters.remove(waiter)
             raise
 
     def give(self) -> None:
