@@ -34,11 +34,15 @@ class Reply:
         close: Close the connection after writing (else keep it for the next request).
         hold: Keep the connection open without reading or writing more, until the
             client goes away (a stalled server).
+        push: Bytes written ``push_after`` seconds later, unasked, while the
+            connection is idle (an extra response on a keep-alive connection).
     """
 
     data: bytes
     close: bool = False
     hold: bool = False
+    push: bytes = b""
+    push_after: float = 0.05
 
 
 Answer = Callable[[RawRequest], Reply | Awaitable[Reply]]
@@ -107,6 +111,10 @@ class RawServer:
                     reply = await reply
                 writer.write(reply.data)
                 await writer.drain()
+                if reply.push:
+                    await asyncio.sleep(reply.push_after)
+                    writer.write(reply.push)
+                    await writer.drain()
                 if reply.hold:
                     await reader.read()  # returns when the client closes
                     break

@@ -562,8 +562,10 @@ class Transport:
                 proxy=self._proxy_url,
                 proxy_headers=self._proxy_headers,
             ) as resp:
-                # Held to close it if the answer turns out to be about something else.
-                connection = resp.connection
+                # Held to close its connection if the answer turns out to be about something
+                # else. aiohttp's private attribute, read defensively: the public
+                # resp.connection is None as soon as the body is in (small answers: at once).
+                protocol = getattr(resp, "_protocol", None)
                 length = resp.content_length
                 if (
                     length is not None
@@ -580,7 +582,7 @@ class Transport:
                     method,
                     url,
                     self._secrets,
-                    None if connection is None else connection.protocol,
+                    protocol,
                 )
         except (TimeoutError, aiohttp.ClientError) as exc:
             failure = _translate(exc, method, url, self._timeout.total)
