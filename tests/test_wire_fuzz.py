@@ -16,7 +16,17 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from calyptia_logs import CalyptiaError
-from tests.wire_fuzz import ECHO, TOKEN, Answer, answers, fuzz_settings, run_example
+from tests.wire_fuzz import (
+    ECHO,
+    GOOD_LOG,
+    ORIGIN,
+    PUSHED_LOG,
+    TOKEN,
+    Answer,
+    answers,
+    fuzz_settings,
+    run_example,
+)
 
 CI_EXAMPLES = 300
 SLOW_EXAMPLES = 3000
@@ -38,6 +48,35 @@ FOUND = [
         "none",
         "keep",
     ),
+    # The second adversarial pass (issue 19), pinned: a complete response for another log
+    # pushed on the idle connection after each answer, which shifted every later answer.
+    Answer(
+        "HTTP/1.1 200 Reason", (), GOOD_LOG, "length", "none", "keep", push=PUSHED_LOG
+    ),
+    # Junk redirect targets: a bad port, a broken IPv6 literal, user info on the same origin.
+    Answer("HTTP/1.1 307 Reason", (("Location", "http://h:abc/v1/x"),), b"", "length", "none", "keep"),
+    Answer("HTTP/1.1 307 Reason", (("Location", "http://[::1/v1/x"),), b"", "length", "none", "keep"),
+    Answer(
+        "HTTP/1.1 307 Reason",
+        (("Location", f"http://user:pw@{ORIGIN}/v1/x"),),
+        b"",
+        "length",
+        "none",
+        "keep",
+    ),
+    # The token echoed in the request-ID header (it reached ResponseInfo and the DEBUG log).
+    Answer("HTTP/1.1 200 Reason", (("X-Request-Id", f"req {ECHO}"),), GOOD_LOG, "length", "none", "keep"),
+    # Integers past 64 bits, which orjson reads as floats.
+    Answer(
+        "HTTP/1.1 200 Reason",
+        (),
+        b'{"items": [], "count": 1000000000000000000000000000000, "pollingIntervalMs": 1e30}',
+        "length",
+        "none",
+        "keep",
+    ),
+    # Bytes that are not UTF-8 in a header that reaches the message (a redirect's Location).
+    Answer("HTTP/1.1 302 Reason", (("Location", "/caf\udce9"),), b"", "length", "none", "keep"),
 ]
 
 

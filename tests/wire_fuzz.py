@@ -2,11 +2,16 @@
 
 One drawn answer (status line, headers, framing, content encoding, body, and
 what the connection does afterwards) is served for every request of an
-example, and every public call runs against it at once. The property, for
-each call: it ends within its time bound, with a result or a ``CalyptiaError``
-and nothing else; afterwards no connection is checked out and no task is left
-pending; and the token, which the server echoes wherever it can, appears in no
-``str`` or ``repr`` of anything raised.
+example, and every public call runs against it at once; some answers are
+followed, unasked, by more bytes on the idle connection (a pushed response).
+The property, for each call: it ends within its time bound, with a result or a
+``CalyptiaError`` and nothing else; a result is about what was asked (``get``
+returns the log asked for, ``list`` only that pipeline's logs) and keeps the
+documented clamps (``count``, ``pollingIntervalMs``, integers past 64 bits
+included); afterwards no connection is checked out and no task is left pending;
+the token, which the server echoes wherever it can, appears in no ``str`` or
+``repr`` of anything raised, no ``ResponseInfo`` and no log record; and every
+error's text is strict UTF-8 (no lone surrogates from undecodable bytes).
 
 ``tests/test_wire_fuzz.py`` runs it; ``python -m tests.wire_fuzz --examples N``
 prints the outcome table that docs/reliability.md quotes.
@@ -19,6 +24,7 @@ import asyncio
 import collections
 import gzip
 import json
+import logging
 import sys
 import time
 import traceback
@@ -31,12 +37,13 @@ import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calyptia_logs import BulkResult, CalyptiaClient, CalyptiaError, RetryPolicy
+from calyptia_logs import BulkResult, CalyptiaClient, CalyptiaError, ResponseInfo, RetryPolicy
 from calyptia_logs.retry import no_sleep
 from tests.raw_server import RawRequest, Reply, raw_server
 
 TOKEN = "fuzz-SECRET-5b1e0c9d"  # a test credential
 ECHO = "{{ECHO}}"  # the server puts the request's credential header here
+ORIGIN = "{{ORIGIN}}"  # ... and the server's own host:port here
 LOG_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 PIPELINE_ID = "9b2c0e8a-1d4f-4c5e-8f3a-6b7d2e1c0a9f"
 
@@ -199,6 +206,32 @@ _retry_after = st.one_of(
     ),
     st.text(max_size=30),
 )
+# Redirect targets: junk ports, broken IPv6 literals, user info, other schemes, bytes.
+_locations = st.one_of(
+    st.sampled_from(
+        [
+            "http://127.0.0.1:1/elsewhere",
+            "http://127.0.0.1:99999/v1/x",
+            "http://h:abc/v1/x",
+            "http://[::1/v1/x",
+            "http://[::1]:0/v1/x",
+            f"http://user:pw@{ORIGIN}/v1/pipeline_logs/x",
+            f"http://{ECHO}@{ORIGIN}/v1/x",
+            f"//{ORIGIN}/v1/pipeline_logs/3fa85f64-5717-4562-b3fc-2c963f66afa6",
+            "ftp://127.0.0.1/x",
+            "http://:80/x",
+            "http://exa mple/x",
+            "http://\u00e9xample.invalid/x",
+            "http://xn--/x",
+            "/v1/x?" + "a" * 3000,
+        ]
+    ),
+    st.text(max_size=30).map(lambda t: f"http://{ORIGIN}/{t}"),
+)
+# Header values with bytes that are not UTF-8 (aiohttp reads them as surrogates).
+_header_bytes = st.binary(max_size=20).map(
+    lambda b: b.replace(b"\r", b"").replace(b"\n", b"").decode("utf-8", "surrogateescape")
+)
 _headers = st.one_of(
     st.tuples(st.just("Retry-After"), _retry_after),
     st.tuples(
@@ -226,10 +259,11 @@ _headers = st.one_of(
         ),
     ),
     st.tuples(st.sampled_from(["X-Request-Id", "Request-Id", "X-Amzn-Trace-Id"]), _texts),
+    st.tuples(st.sampled_from(["X-Request-Id", "Location", "X-Junk"]), _header_bytes),
     st.tuples(
         st.just("Content-Type"), st.sampled_from(["application/json", "text/html", "", "a" * 500])
     ),
-    st.tuples(st.just("Location"), st.one_of(_texts, st.just("http://127.0.0.1:1/elsewhere"))),
+    st.tuples(st.just("Location"), st.one_of(_texts, _locations)),
     st.tuples(st.just("X-Echo"), _echo),
     st.tuples(st.text(min_size=1, max_size=10), st.text(max_size=20)),  # junk, maybe no colon-safe
 )
@@ -245,8 +279,9 @@ class Answer:
     framing: str  # "length" (a correct Content-Length added), "chunked", "chunked-broken", "none"
     encoding: str  # "none", "gzip", "deflate", "gzip-junk"
     after: str  # "keep", "close", "hold"
+    push: bytes = b""  # written unasked on the idle connection after the answer
 
-    def render(self, echo: str) -> bytes:
+    def render(self, echo: str, origin: str = "") -> bytes:
         """The bytes on the wire, with the request's credential echoed where asked."""
         body = self.body.replace(ECHO.encode(), echo.encode())
         headers = list(self.headers)
@@ -265,9 +300,48 @@ class Answer:
             )
             body = chunks + (b"0\r\n\r\n" if self.framing == "chunked" else b"zz\r\n")
         head = "".join(f"{name}: {value}\r\n" for name, value in headers)
-        text = f"{self.status_line}\r\n{head}\r\n".replace(ECHO, echo)
+        text = f"{self.status_line}\r\n{head}\r\n".replace(ECHO, echo).replace(ORIGIN, origin)
         return text.encode("utf-8", "surrogateescape") + body
 
+
+def _pushed(doc: dict[str, Any]) -> bytes:
+    body = json.dumps(doc).encode()
+    return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
+        len(body),
+        body,
+    )
+
+
+_OTHER_LOG = {
+    "id": "0f0e0d0c-0b0a-4908-8706-050403020100",
+    "pipelineID": "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee",
+    "status": "DONE",
+    "lines": 1,
+    "logs": "pushed\n",
+    "createdAt": "2024-05-01T10:00:00Z",
+    "updatedAt": "2024-05-01T10:00:00Z",
+}
+#: A right answer to ``get(LOG_ID)``, and a whole response about another log.
+GOOD_LOG = json.dumps(
+    {
+        "id": LOG_ID,
+        "pipelineID": PIPELINE_ID,
+        "status": "DONE",
+        "lines": 1,
+        "logs": "a\n",
+        "createdAt": "2024-05-01T10:00:00Z",
+        "updatedAt": "2024-05-01T10:00:00Z",
+    }
+).encode()
+PUSHED_LOG = _pushed(_OTHER_LOG)
+_pushes = st.one_of(
+    st.just(b""),
+    st.just(b""),
+    st.just(PUSHED_LOG),
+    st.just(_pushed({"items": [_OTHER_LOG], "endCursor": None, "count": 1})),
+    st.just(_pushed({"error": "pushed"})[:40]),  # half a response
+    st.binary(max_size=40),
+)
 
 _one_line_texts = st.one_of(
     st.text(alphabet=st.characters(blacklist_characters="\r\n"), max_size=40),
@@ -284,6 +358,9 @@ _sane_headers = st.one_of(
         ),
     ),
     st.tuples(st.sampled_from(["X-Request-Id", "Request-Id", "X-Amzn-Trace-Id"]), _one_line_texts),
+    st.tuples(st.just("X-Request-Id"), st.just(f"req {ECHO}")),
+    st.tuples(st.sampled_from(["X-Request-Id", "Location", "X-Junk"]), _header_bytes),
+    st.tuples(st.just("Location"), _locations),
     st.tuples(
         st.just("Content-Type"),
         st.sampled_from(["application/json", "text/html", "text/plain; charset=latin-1"]),
@@ -299,6 +376,7 @@ sane_answers = st.builds(
     framing=st.sampled_from(["length", "length", "chunked"]),
     encoding=st.sampled_from(["none", "none", "gzip", "deflate"]),
     after=st.sampled_from(["keep", "keep", "close"]),
+    push=_pushes,
 )
 # Anything at all on the wire: this reaches aiohttp's parser and our translation of it.
 wild_answers = st.builds(
@@ -310,6 +388,7 @@ wild_answers = st.builds(
     encoding=st.sampled_from(["none", "none", "none", "gzip", "deflate", "gzip-junk"]),
     # A stalled connection costs the full timeouts: drawn rarely.
     after=st.integers(0, 39).map(lambda n: "hold" if n == 0 else "close" if n < 10 else "keep"),
+    push=_pushes,
 )
 answers = st.one_of(sane_answers, sane_answers, wild_answers)
 
@@ -355,36 +434,147 @@ def shown(error: BaseException) -> str:
     return "\n".join(parts)
 
 
-def _outcome(name: str, result: Any) -> str:
-    """Name the outcome, checking what a bulk run reported per item."""
+def _strict_utf8(where: str, text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise PropertyError(f"{where}: not strict UTF-8 ({exc})") from exc
+
+
+def _check_error(where: str, error: BaseException) -> None:
+    """What an error may show: never the token, and only text a strict UTF-8 writer takes."""
+    if TOKEN in shown(error):
+        raise PropertyError(f"{where}: the token in {error!r}")
+    _strict_utf8(where, f"{error} {error!r}")
+
+
+def _wide(value: Any) -> int | None:
+    """The documented reading of an integer field: ints, and floats past 64 bits as a clamp."""
+    if type(value) is int:
+        return value
+    if type(value) is float and abs(value) >= 2.0**63:
+        return 2**63 - 1 if value > 0 else -(2**63 - 1)
+    return None
+
+
+def expected_hints(answer: Answer) -> tuple[int, int | None] | None:
+    """The ``count`` and ``pollingIntervalMs`` a page decoded from ``answer`` must show.
+
+    ``None`` when the body is no JSON object (then no page can come from it).
+    Python's json reads integers exactly, so this is an oracle for orjson's floats.
+    """
+    try:
+        doc = json.loads(answer.body)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    count = _wide(doc.get("count"))
+    interval = _wide(doc.get("pollingIntervalMs"))
+    return (
+        0 if count is None else min(max(count, 0), 2**63 - 1),
+        None if interval is None or interval <= 0 else min(max(interval, 250), 300_000),
+    )
+
+
+def _outcome(name: str, result: Any, answer: Answer) -> str:
+    """Name the outcome, checking that a result is about what was asked, and clamped."""
+    if name in ("get", "wait_until_done") and str(result.id) != LOG_ID:
+        raise PropertyError(f"{name}: asked for {LOG_ID}, returned log {result.id}")
+    if name == "list":
+        pipelines = {str(item.pipeline_id) for item in result.items}
+        if pipelines - {PIPELINE_ID}:
+            raise PropertyError(f"list: items of other pipelines {pipelines}")
+        hints = expected_hints(answer)
+        if (
+            not answer.push
+            and hints is not None
+            and (result.count, result.polling_interval_ms) != hints
+        ):
+            raise PropertyError(
+                f"list: count/pollingIntervalMs {result.count}/{result.polling_interval_ms}"
+                f", the documented clamp gives {hints[0]}/{hints[1]}"
+            )
+    if name == "iter":
+        ids = [log.id for log in result]
+        if len(set(ids)) != len(ids):
+            raise PropertyError("iter: a log yielded twice")
+        if {str(log.pipeline_id) for log in result} - {PIPELINE_ID}:
+            raise PropertyError("iter: a log of another pipeline")
     if name == "get_many":
         kinds = []
         for item in result:
             assert isinstance(item, BulkResult)
             if item.error is not None:
-                if TOKEN in shown(item.error):
-                    raise PropertyError(f"get_many: the token in an item's error: {item.error!r}")
+                _check_error("get_many item", item.error)
                 kinds.append(type(item.error).__name__)
+            elif item.log is not None and str(item.log.id) != str(item.id):
+                raise PropertyError(f"get_many: {item.id} answered with log {item.log.id}")
         if len(result) != 3:
             raise PropertyError(f"get_many: {len(result)} results for 3 IDs")
         return "ok" if not kinds else "items: " + ", ".join(sorted(set(kinds)))
     return "ok"
 
 
+class _Records(logging.Handler):
+    """Keeps the library's log records of one example."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 async def run_example(answer: Answer, *, project_token: bool = False) -> dict[str, str]:
     """Serve ``answer`` and run every call against it; return each call's outcome by name.
 
     Raises:
-        PropertyError: A call hung, raised something other than a
-            CalyptiaError, showed the token, or left a connection or task behind.
+        PropertyError: A call hung, raised something other than a CalyptiaError,
+            returned an answer about something else or out of its clamps, showed
+            the token or text that is not strict UTF-8, or left a connection or
+            task behind.
     """
 
     def reply(request: RawRequest) -> Reply:
         echo = request.headers.get("authorization") or request.headers.get("x-project-token", "")
         return Reply(
-            answer.render(echo), close=answer.after == "close", hold=answer.after == "hold"
+            answer.render(echo, request.headers.get("host", "")),
+            close=answer.after == "close",
+            hold=answer.after == "hold",
+            push=answer.push,
+            push_after=0.005,
         )
 
+    infos: list[ResponseInfo] = []
+    records = _Records()
+    library_logger = logging.getLogger("calyptia_logs")
+    library_logger.addHandler(records)
+    level, library_logger.level = library_logger.level, logging.DEBUG
+    try:
+        outcomes = await _run_calls(answer, reply, infos, project_token=project_token)
+    finally:
+        library_logger.removeHandler(records)
+        library_logger.setLevel(level)
+    for info in infos:
+        if TOKEN in repr(info):
+            raise PropertyError(f"on_response: the token in {info!r}")
+        _strict_utf8("on_response", repr(info))
+    for record in records.records:
+        text = f"{record.getMessage()} {vars(record)}"
+        if TOKEN in text:
+            raise PropertyError(f"a log record shows the token: {record.getMessage()}")
+    return outcomes
+
+
+async def _run_calls(
+    answer: Answer,
+    reply: Callable[[RawRequest], Reply],
+    infos: list[ResponseInfo],
+    *,
+    project_token: bool,
+) -> dict[str, str]:
     outcomes: dict[str, str] = {}
     auth = {"project_token": TOKEN} if project_token else {"token": TOKEN}
     async with raw_server(reply) as (url, server):
@@ -393,6 +583,7 @@ async def run_example(answer: Answer, *, project_token: bool = False) -> dict[st
             timeout=ATTEMPT_TIMEOUT,
             retry=RetryPolicy(max_attempts=ATTEMPTS, sleep=no_sleep),
             follow_redirects=True,
+            on_response=infos.append,
             **auth,
         )
 
@@ -404,13 +595,12 @@ async def run_example(answer: Answer, *, project_token: bool = False) -> dict[st
             except TimeoutError as exc:
                 raise PropertyError(f"{name}: no end within {TIME_BOUND}s") from exc
             except CalyptiaError as exc:
-                if TOKEN in shown(exc):
-                    raise PropertyError(f"{name}: the token in {exc!r}") from exc
+                _check_error(name, exc)
                 outcomes[name] = type(exc).__name__
             except Exception as exc:
                 raise PropertyError(f"{name}: {type(exc).__name__} escaped: {exc!r}") from exc
             else:
-                outcomes[name] = _outcome(name, result)
+                outcomes[name] = _outcome(name, result, answer)
             assert time.monotonic() - started < TIME_BOUND
 
         try:

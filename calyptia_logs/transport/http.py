@@ -11,6 +11,7 @@ aiohttp or asyncio failure into a :mod:`calyptia_logs.errors` exception.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import time
 from collections.abc import (
@@ -81,6 +82,8 @@ MAX_REMEMBERED_CURSORS: Final = 10_000
 #: Item keys remembered in one list walk, to leave out repeats: a bound on memory
 #: (about 10 MB), far above the log requests a pipeline keeps.
 MAX_REMEMBERED_ITEMS: Final = 100_000
+#: Request bodies larger than this are handed to aiohttp as a stream (its threshold).
+LARGE_BODY: Final = 1024 * 1024
 #: Connections the client's own session may open at once, unless told otherwise.
 DEFAULT_CONNECTOR_LIMIT: Final = 100
 #: The most redirects followed in one attempt, when following is enabled.
@@ -555,7 +558,9 @@ class Transport:
                 method,
                 url,
                 params=params,
-                data=data,
+                # A large body as a stream: aiohttp warns (ResourceWarning) of raw bytes over
+                # 1 MiB, which it sends in one write; a fresh stream for every attempt.
+                data=data if data is None or len(data) <= LARGE_BODY else io.BytesIO(data),
                 headers=headers,
                 timeout=self._timeout,
                 allow_redirects=False,
@@ -637,7 +642,8 @@ class Transport:
         """Log the exchange at DEBUG and hand it to ``on_response``: metadata only."""
         info = ResponseInfo(
             method=response.method,
-            path=path_template(urlsplit(response.url).path),
+            # A followed redirect's path is the server's text: it may echo the token.
+            path=one_line(path_template(urlsplit(response.url).path), None, self._secrets),
             status=response.status,
             elapsed=elapsed,
             request_id=request_id(response.headers, response.secrets),
