@@ -51,7 +51,9 @@ def response(status: str, body: bytes, extra: str = "") -> bytes:
     return head.encode() + body
 
 
-SMALL = response("200 OK", log_body(str(uuid.UUID(int=1)), SMALL_LINES))
+#: A small log, whose ID is put in per request: the client checks the log is the one it asked for.
+_PLACEHOLDER = str(uuid.UUID(int=1))
+SMALL = response("200 OK", log_body(_PLACEHOLDER, SMALL_LINES))
 #: A list page of 20 small logs, the last page (no cursor).
 PAGE_ITEMS = 20
 PAGE = response(
@@ -109,7 +111,11 @@ class Canned(asyncio.Protocol):
         line = head[:200]
         if b"/logs" in line.split(b" HTTP/", 1)[0]:
             return PAGE
-        return LARGE if LARGE_ID.encode() in line else SMALL
+        if LARGE_ID.encode() in line:
+            return LARGE
+        target = line.split(b" ", 2)[1]
+        asked = target.rsplit(b"/", 1)[-1]
+        return SMALL.replace(_PLACEHOLDER.encode(), asked) if len(asked) == 36 else SMALL
 
 
 async def serve(port_file: Path, fault_every: int) -> None:
