@@ -85,13 +85,15 @@ async def test_a_response_pushed_on_an_idle_connection_is_never_taken_as_an_answ
         # Each answer is right, and then one more arrives, unasked, a moment later.
         return Reply(log_reply(asked_id(request)), push=pushed, push_after=0.02)
 
+    retries: list[RetryDetails] = []
     async with raw_server(answer) as (url, server):
-        async with CalyptiaClient(token=TOKEN, base_url=url) as client:
+        async with CalyptiaClient(token=TOKEN, base_url=url, on_retry=retries.append) as client:
             for _ in range(5):
                 log_id = new_id()
                 assert str((await client.pipeline_logs.get(log_id)).id) == log_id
                 await asyncio.sleep(0.05)  # the push arrives while the connection is idle
-        assert server.connections == 5  # none of the poisoned connections was reused
+    assert server.connections == 5  # none of the poisoned connections was reused ...
+    assert not retries  # ... not even once, to find the shifted answer
 
 
 async def test_an_answer_about_another_log_is_refused_and_its_connection_closed() -> None:
