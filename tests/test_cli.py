@@ -132,16 +132,6 @@ def test_update_with_nothing_to_change_is_a_usage_error(cloud: RunningFake) -> N
     assert "nothing to update" in result.stderr
 
 
-def test_delete_asks_first(cloud: RunningFake) -> None:
-    (log_id,) = cloud.seed_logs(cloud.add_pipeline(), 1)
-    result = invoke(cloud, "delete", str(log_id), input="n\n")
-    assert result.exit_code == 1  # click's Abort
-    assert log_id in cloud.logs
-    result = invoke(cloud, "delete", str(log_id), input="y\n")
-    assert result.exit_code == 0
-    assert log_id not in cloud.logs
-
-
 def test_delete_yes_skips_the_question(cloud: RunningFake) -> None:
     (log_id,) = cloud.seed_logs(cloud.add_pipeline(), 1)
     result = invoke(cloud, "delete", str(log_id), "-y")

@@ -204,15 +204,20 @@ def test_an_invalid_id_is_a_usage_error(cloud: RunningFake) -> None:
     assert cloud.request_count == 0
 
 
-def test_declining_a_delete_deletes_nothing_and_exits_1(cloud: RunningFake) -> None:
+def test_a_delete_with_no_terminal_to_ask_on_says_pass_y(cloud: RunningFake) -> None:
     (log_id,) = cloud.seed_logs(cloud.add_pipeline(), 1)
-    result = CliRunner().invoke(
-        cli, ["--url", cloud.base_url, "--token", cloud.token, "delete", str(log_id)], input="n\n"
+    env = {**os.environ, "CALYPTIA_CLOUD_URL": cloud.base_url, "CALYPTIA_CLOUD_TOKEN": cloud.token}
+    env.pop("CALYPTIA_PROJECT_TOKEN", None)
+    with open(os.devnull, "rb") as nothing:  # cron, CI: `< /dev/null`
+        done = subprocess.run(
+            [*COMMAND, "delete", str(log_id)], stdin=nothing, capture_output=True, env=env
+        )
+    assert done.returncode == EXIT_USAGE
+    assert done.stderr.decode().strip() == (
+        "error: no terminal to confirm the delete on: pass -y to delete without asking"
     )
-    assert result.exit_code == EXIT_FAILED
-    assert f"not deleted: {log_id} (declined)" in result.stderr
-    assert "Aborted" not in result.stderr
     assert log_id in cloud.logs
+    assert cloud.request_count == 0
 
 
 def test_token_and_project_token_together_are_refused(cloud: RunningFake) -> None:

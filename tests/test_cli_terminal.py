@@ -44,3 +44,30 @@ def test_the_demo_reads_well_in_an_80_column_terminal() -> None:
     budget = next(line for line in lines if "retry budget left" in line)
     assert "refills" in budget or "refills" in lines[lines.index(budget) + 1]
     assert all(len(line) <= 80 for line in lines)
+
+
+@pytest.mark.parametrize(("answer", "code", "kept"), [("n", 1, True), ("y", 0, False)])
+def test_delete_asks_on_the_terminal(answer: str, code: int, kept: bool) -> None:
+    from calyptia_logs.testing import FakeCalyptiaCloud, run_fake_cloud_in_thread
+
+    with run_fake_cloud_in_thread(FakeCalyptiaCloud(fill_delay=0)) as cloud:
+        (log_id,) = cloud.seed_logs(cloud.add_pipeline(), 1)
+        env = {**os.environ, "CALYPTIA_CLOUD_URL": cloud.base_url, "CALYPTIA_CLOUD_TOKEN": cloud.token}
+        env.pop("CALYPTIA_PROJECT_TOKEN", None)
+        child = pexpect.spawn(
+            sys.executable,
+            ["-m", "calyptia_logs.cli", "delete", str(log_id)],
+            dimensions=(50, 80),
+            env=env,
+            encoding="utf-8",
+            timeout=60,
+        )
+        child.expect_exact(f"Delete pipeline log {log_id}? [y/N]: ")
+        child.sendline(answer)
+        rest = child.read()
+        child.close()
+        assert child.exitstatus == code, rest
+        assert (log_id in cloud.logs) is kept
+        if kept:
+            assert f"not deleted: {log_id} (declined)" in rest
+            assert "Aborted" not in rest

@@ -17,7 +17,7 @@ import click
 import orjson
 
 from calyptia_logs import converter
-from calyptia_logs.cli.params import COUNT, LINES, Seconds
+from calyptia_logs.cli.params import COUNT, LINES, Seconds, TextFile
 from calyptia_logs.cli.records import LEVELS, SinceType, record_json, record_text, since_time
 from calyptia_logs.cli.render import console, error_console, logs_table, print_failures
 from calyptia_logs.cli.runtime import (
@@ -274,7 +274,9 @@ def create(
 @click.option("--status", type=STATUSES, help="New status.")
 @click.option("--lines", type=LINES, help="New number of lines.")
 @click.option(
-    "--logs-file", type=click.File("r"), help="Read the new log text from this file ('-': stdin)."
+    "--logs-file",
+    type=TextFile(),
+    help="Read the new log text from this UTF-8 file ('-': stdin).",
 )
 @pass_settings
 def update(
@@ -282,12 +284,12 @@ def update(
     log_id: str,
     status: str | None,
     lines: int | None,
-    logs_file: Any,
+    logs_file: str | None,
 ) -> None:
     """Change a pipeline log's status, lines or text; prints when it was updated."""
     if status is None and lines is None and logs_file is None:
         fail("nothing to update: give --status, --lines or --logs-file", EXIT_USAGE)
-    logs = logs_file.read() if logs_file is not None else None
+    logs = logs_file
 
     async def go() -> None:
         async with settings.client() as client:
@@ -305,6 +307,9 @@ def update(
 @pass_settings
 def delete(settings: Settings, log_id: str, yes: bool) -> None:
     """Delete a pipeline log (asks first, unless -y; declining exits 1 and deletes nothing)."""
+    if not yes and not sys.stdin.isatty():
+        # cron, CI, `< /dev/null`: nobody can answer, and that is no Ctrl-C (130).
+        fail("no terminal to confirm the delete on: pass -y to delete without asking", EXIT_USAGE)
     if not yes and not click.confirm(f"Delete pipeline log {log_id}?", err=True):
         fail(f"not deleted: {log_id} (declined)")
 
@@ -358,8 +363,8 @@ def watch(
 @click.argument("ids", nargs=-1)
 @click.option(
     "--ids-file",
-    type=click.File("r"),
-    help="Read IDs from this file, one per line; blank lines and # comments are skipped "
+    type=TextFile(),
+    help="Read IDs from this UTF-8 file, one per line; blank lines and # comments are skipped "
     "('-': stdin).",
 )
 @click.option(
@@ -386,7 +391,7 @@ def watch(
 def fetch(
     settings: Settings,
     ids: tuple[str, ...],
-    ids_file: Any,
+    ids_file: str | None,
     out_dir: Path | None,
     jsonl_file: Path | None,
     concurrency: int,
@@ -402,7 +407,7 @@ def fetch(
         raise click.UsageError("give exactly one of --out DIR or --jsonl FILE")
     if bool(ids) == (ids_file is not None):
         raise click.UsageError("give IDs as arguments or with --ids-file, not both and not neither")
-    source = list(ids) if ids else read_ids(ids_file)
+    source = list(ids) if ids else read_ids((ids_file or "").splitlines())
     if out_dir is not None:
         try:
             out_dir.mkdir(parents=True, exist_ok=True)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -75,31 +76,53 @@ async def fetch_to(
     elif jsonl_file is not None:
         jsonl = jsonl_file.open("wb")
     started = time.perf_counter()
-    try:
-        with fetch_progress(console) as progress:
-            task = progress.add_task(description, total=len(ids), rate=0.0, failed=0, limit="")
-            async for result in client.pipeline_logs.get_many(ids, concurrency=concurrency):
-                if result.log is None:
-                    failures.append(result)
-                elif min_level is not None:
-                    _write_records(result.log, min_level, jsonl, out_dir)
-                elif jsonl is not None:
-                    jsonl.write(converter.dumps(result.log) + b"\n")
-                elif out_dir is not None:
-                    (out_dir / f"{result.log.id}.log").write_text(result.log.logs)
-                done = progress.tasks[0].completed + 1
-                rate = done / max(time.perf_counter() - started, 1e-9)
-                progress.update(
-                    task,
-                    advance=1,
-                    rate=rate,
-                    failed=len(failures),
-                    limit=rate_limit_text(client.rate_limit),
-                )
-    finally:
-        if jsonl is not None and not to_stdout:
-            jsonl.close()
+    # A write that fails (a full disk) names the file: buffered writes of a file object do not.
+    with (
+        _naming(jsonl_file),
+        _closing(None if to_stdout else jsonl),
+        fetch_progress(console) as progress,
+    ):
+        task = progress.add_task(description, total=len(ids), rate=0.0, failed=0, limit="")
+        async for result in client.pipeline_logs.get_many(ids, concurrency=concurrency):
+            if result.log is None:
+                failures.append(result)
+            elif min_level is not None:
+                _write_records(result.log, min_level, jsonl, out_dir)
+            elif jsonl is not None:
+                jsonl.write(converter.dumps(result.log) + b"\n")
+            elif out_dir is not None:
+                (out_dir / f"{result.log.id}.log").write_text(result.log.logs)
+            done = progress.tasks[0].completed + 1
+            rate = done / max(time.perf_counter() - started, 1e-9)
+            progress.update(
+                task,
+                advance=1,
+                rate=rate,
+                failed=len(failures),
+                limit=rate_limit_text(client.rate_limit),
+            )
     return failures
+
+
+@contextlib.contextmanager
+def _naming(path: Path | None) -> Iterator[None]:
+    """Give an ``OSError`` raised inside the block the file name it lacks."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None and path is not None and exc.errno is not None:
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
+
+
+@contextlib.contextmanager
+def _closing(stream: IO[bytes] | None) -> Iterator[None]:
+    """Close ``stream`` after the block (its last buffered write may fail there)."""
+    try:
+        yield
+    finally:
+        if stream is not None:
+            stream.close()
 
 
 def rate_limit_text(state: RateLimitState) -> str:

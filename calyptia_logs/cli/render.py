@@ -2,20 +2,49 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Final
+from typing import Final, NoReturn
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from calyptia_logs.models import BulkResult, PipelineLog
+from calyptia_logs.server_values import one_line
 
-__all__ = ["age", "console", "error_console", "logs_table", "print_failures"]
+__all__ = ["age", "closed_pipe", "console", "error_console", "logs_table", "print_failures"]
 
-console: Final = Console(highlight=False)
-error_console: Final = Console(stderr=True, highlight=False)
+
+
+def closed_pipe() -> NoReturn:
+    """The reader went away (``| head``): that ends the output, quietly and successfully.
+
+    click and rich both exit 1 on a closed pipe, which breaks ``set -o pipefail``
+    scripts. stdout is pointed at devnull so that the interpreter's final flush
+    cannot fail again (the recipe in the documentation of Python's signal module).
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise SystemExit(0)
+
+
+class _Console(Console):
+    """rich's console, except that a closed pipe ends the command with exit 0 (rich's: 1)."""
+
+    def on_broken_pipe(self) -> None:
+        """Called by rich on ``BrokenPipeError``."""
+        self.quiet = True
+        closed_pipe()
+
+
+console: Final = _Console(highlight=False)
+error_console: Final = _Console(stderr=True, highlight=False)
+#: The most characters of the user's input repeated in a message.
+ECHO_MAX_CHARS: Final = 100
 #: How many failed items the summary lists one by one.
 SHOWN_FAILURES: Final = 10
 
@@ -49,6 +78,8 @@ def print_failures(failures: Sequence[BulkResult], *, total: int) -> None:
         + ", ".join(f"{n} {kind}" for kind, n in kinds.most_common())
     )
     for failure in failures[:SHOWN_FAILURES]:
-        error_console.print(f"  {failure.id}: {failure.error}", soft_wrap=True)
+        # The ID is the user's input (a 50 MB line of an IDs file): shown capped, on one line.
+        shown = one_line(str(failure.id), ECHO_MAX_CHARS)
+        error_console.print(Text(f"  {shown}: {failure.error}"), soft_wrap=True)
     if len(failures) > SHOWN_FAILURES:
         error_console.print(f"  ... and {len(failures) - SHOWN_FAILURES} more")

@@ -8,16 +8,15 @@ a traceback unless ``--debug`` is given.
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
+import errno
 from collections.abc import Callable, Coroutine
-from typing import Any, NoReturn, TypeVar
+from typing import Any, Final, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import click
 from rich.text import Text
 
-from calyptia_logs.cli.render import error_console
+from calyptia_logs.cli.render import closed_pipe, error_console
 from calyptia_logs.errors import CalyptiaError, InvalidIDError
 from calyptia_logs.resources import CalyptiaClient
 from calyptia_logs.transport.core import DEFAULT_BASE_URL, is_loopback
@@ -104,22 +103,14 @@ class Settings:
 _OPTION_OF = {"base_url": "--url", "proxy must": "--proxy", "CA bundle": "--ca-bundle"}
 
 
+#: Errors of a device, not of the path given: a full disk is a failure (1), not a mistake (2).
+_DEVICE_ERRORS: Final = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG, errno.EROFS})
+
+
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     """Print ``error: message`` on stderr (as plain text, never markup) and exit with ``code``."""
     error_console.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
     raise SystemExit(code)
-
-
-def closed_pipe() -> NoReturn:
-    """The reader went away (``| head``): that ends the output, quietly and successfully.
-
-    Handled here, not left to click, which exits 1 on a closed pipe. stdout is
-    pointed at devnull so that the interpreter's final flush cannot fail again
-    (the recipe in the documentation of Python's signal module).
-    """
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    raise SystemExit(0)
 
 
 def run(coro: Coroutine[Any, Any, T], *, debug: bool = False) -> T:
@@ -152,6 +143,8 @@ def run(coro: Coroutine[Any, Any, T], *, debug: bool = False) -> T:
             fail(str(exc))
         if isinstance(exc, OSError):
             where = f" {exc.filename}" if exc.filename else ""
+            if exc.errno in _DEVICE_ERRORS:  # the path was right; writing to it failed
+                fail(f"cannot write{where}: {exc.strerror or exc}")
             fail(f"cannot use{where}: {exc.strerror or exc}", EXIT_USAGE)
         fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)")
 

@@ -144,10 +144,17 @@ def _parse_proxy(value: str) -> Proxy:
     try:
         parts = urlsplit(raw)
         host, port = parts.hostname, parts.port
-    except ValueError:
+        if host is not None:
+            host.encode("idna")  # a label no DNS name can have ("not a proxy") raises
+    except (ValueError, UnicodeError):
         host = port = None
         parts = None
-    if parts is None or host is None or parts.scheme not in ("http", "https"):
+    if (
+        parts is None
+        or not host
+        or parts.scheme not in ("http", "https")
+        or any(char.isspace() for char in host)
+    ):
         shown = raw.rsplit("@", 1)[-1]
         msg = f"proxy must be an http(s) URL with a host, got {shown!r}"
         raise ValueError(msg)
