@@ -435,3 +435,98 @@ def test_ctrl_c_ends_with_130_and_one_line(cloud: RunningFake) -> None:
     _, stderr = child.communicate(timeout=30)
     assert child.returncode == 130
     assert stderr.decode().strip().splitlines() == ["interrupted"]
+
+
+# --- input that is not UTF-8, closed pipes, full disks (issue 23) -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "offset", "byte"),
+    [(b"caf\xe9\n", 3, "0xe9"), (b"\x89PNG\r\n\x1a\n\x00\x00", 0, "0x89")],
+    ids=["latin-1", "binary"],
+)
+def test_an_ids_file_that_is_not_utf8_names_the_file_and_offset(
+    cloud: RunningFake, tmp_path: Path, content: bytes, offset: int, byte: str
+) -> None:
+    path = tmp_path / "ids.txt"
+    path.write_bytes(content)
+    result = invoke(cloud, "fetch", "--ids-file", str(path), "--jsonl", os.devnull)
+    assert result.exit_code == EXIT_USAGE
+    assert f"{path} is not UTF-8 text: byte {byte} at offset {offset}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert cloud.request_count == 0
+
+
+def test_ids_on_stdin_that_are_not_utf8_are_a_usage_error(cloud: RunningFake) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["--url", cloud.base_url, "--token", cloud.token, "fetch", "--ids-file", "-", "--jsonl", "-"],
+        input=b"\xff\xfe\n",
+    )
+    assert result.exit_code == EXIT_USAGE
+    assert "stdin is not UTF-8 text: byte 0xff at offset 0" in result.stderr
+
+
+def test_a_logs_file_that_is_not_utf8_is_a_usage_error(cloud: RunningFake, tmp_path: Path) -> None:
+    (log_id,) = cloud.seed_logs(cloud.add_pipeline(), 1)
+    path = tmp_path / "logs.txt"
+    path.write_bytes(b"ok line\nbad \xc3\x28 line\n")
+    result = invoke(cloud, "update", str(log_id), "--logs-file", str(path))
+    assert result.exit_code == EXIT_USAGE
+    assert f"{path} is not UTF-8 text: byte 0xc3 at offset 12" in result.stderr
+
+
+def test_a_utf8_byte_order_mark_is_accepted(cloud: RunningFake, tmp_path: Path) -> None:
+    (log_id,) = cloud.seed_logs(cloud.add_pipeline(), 1)
+    path = tmp_path / "ids.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + str(log_id).encode() + b"\r\n")  # Notepad's way
+    result = invoke(cloud, "fetch", "--ids-file", str(path), "--jsonl", "-")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["id"] == str(log_id)
+
+
+def test_a_huge_bad_line_is_echoed_capped(cloud: RunningFake, tmp_path: Path) -> None:
+    path = tmp_path / "ids.txt"
+    path.write_text("x" * 5_000_000 + "\n")
+    result = invoke(cloud, "fetch", "--ids-file", str(path), "--jsonl", os.devnull)
+    assert result.exit_code == EXIT_FAILED
+    assert len(result.stderr) < 2000
+    assert "x" * 100 + "... (4999900 more characters)" in result.stderr
+
+
+def test_a_full_disk_names_the_file_and_exits_1(cloud: RunningFake) -> None:
+    (log_id,) = cloud.seed_logs(cloud.add_pipeline(), 1)
+    result = invoke(cloud, "fetch", str(log_id), "--jsonl", "/dev/full")
+    assert result.exit_code == EXIT_FAILED
+    assert result.stderr.splitlines()[-1] == "error: cannot write /dev/full: No space left on device"
+    assert "Traceback" not in result.stderr
+
+
+def test_a_proxy_that_is_no_url_is_refused_before_any_request(cloud: RunningFake) -> None:
+    result = invoke(cloud, "--proxy", "not a proxy", "get", str(uuid.uuid4()))
+    assert "--proxy: proxy must be an http(s) URL" in one_line_error(result, EXIT_USAGE)
+    assert cloud.request_count == 0
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["records", "{log}"], ["demo", "--logs", "50"], ["watch", "--pipeline", "{pipeline}",
+     "--existing", "--min-level", "debug", "--duration", "20"]],
+    ids=["records", "demo", "watch"],
+)
+def test_rich_output_to_a_closed_pipe_ends_with_exit_0(cloud: RunningFake, command: list[str]) -> None:
+    pipeline = cloud.add_pipeline()
+    logs = cloud.seed_logs(pipeline, 3, lines=2000)
+    env = {**os.environ, "CALYPTIA_CLOUD_URL": cloud.base_url, "CALYPTIA_CLOUD_TOKEN": cloud.token}
+    env.pop("CALYPTIA_PROJECT_TOKEN", None)
+    args = [a.format(log=logs[0], pipeline=pipeline) for a in command]
+    for _ in range(3):  # it failed in 5 of 8 runs for records
+        child = subprocess.Popen(
+            [*COMMAND, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+        )
+        assert child.stdout is not None
+        assert child.stdout.readline()  # `| head -1`
+        child.stdout.close()
+        _, stderr = child.communicate(timeout=60)
+        assert child.returncode == 0, stderr
+        assert b"Traceback" not in stderr
