@@ -138,6 +138,8 @@ class LogRecord:
 # The crash report: "[engine] caught signal (SIGSEGV)", with or without a timestamp before it.
 _CRASH: Final = re.compile(r"caught signal \((SIGSEGV|SIGABRT|SIGBUS|SIGFPE|SIGILL)\)")
 _FRAME: Final = re.compile(r"#\d+\s")
+# ANSI escape sequences (CSI: colours, bold): Fluent Bit colours its headers on a terminal.
+_ANSI: Final = re.compile(r"\x1b\[[0-9;:?]*[ -/]*[@-~]")
 # Two-digit fields of Fluent Bit's "YYYY/MM/DD HH:MM:SS(.fraction)": a lookup both checks
 # (ASCII digits, in range) and converts, faster than a regex and int().
 _HOURS: Final = {f"{i:02d}": i for i in range(24)}
@@ -265,6 +267,9 @@ def parse_records(  # noqa: PLR0912, PLR0915 - one loop, per line; kept flat for
             yield _make(time, level, component, message, raw, first)
         first, raw, more = number, line, None
         time = level = component = None
+        if head == "\x1b":  # coloured on a terminal: parsed without the codes (raw keeps them)
+            line = _ANSI.sub("", line)  # noqa: PLW2901 - parsed without them; raw keeps them
+            head = line[:1]
         if head == "[":
             # "[YYYY/MM/DD HH:MM:SS]" closes at 20; with a fraction, by 31.
             close = 20 if line[20:21] == "]" else line.find("]", 21, 32)

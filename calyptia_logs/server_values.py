@@ -10,8 +10,9 @@ without the client's own credentials.
 
 What is accepted, and what happens otherwise:
 
-* ``Retry-After``: ASCII digits, or an HTTP-date in one of RFC 9110's three
-  formats; anything else is ignored (the policy's backoff applies).
+* ``Retry-After``: ASCII digits, or an HTTP-date (RFC 9110's three formats,
+  and the RFC 5322 forms ``email.utils`` reads); anything else is ignored (the
+  policy's backoff applies).
 * ``pollingIntervalMs``: an integer > 0, clamped to 250 ms .. 5 min; anything
   else is ignored (the default interval applies).
 * ``count``: an integer, clamped to 0 .. 2**63-1; anything else reads as 0.
@@ -29,6 +30,7 @@ This module imports nothing from the rest of the library.
 
 from __future__ import annotations
 
+import email.utils
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -121,50 +123,40 @@ def one_line(text: str, limit: int | None = None, secrets: Iterable[str] = ()) -
     return text
 
 
-# RFC 9110 section 5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime forms.
-_IMF_FIXDATE: Final = re.compile(
-    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d\d) ([A-Z][a-z]{2}) (\d{4}) (\d\d):(\d\d):(\d\d) GMT",
-    re.ASCII,
-)
-_RFC850: Final = re.compile(
-    r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), "
-    r"(\d\d)-([A-Z][a-z]{2})-(\d\d) (\d\d):(\d\d):(\d\d) GMT",
-    re.ASCII,
-)
-_ASCTIME: Final = re.compile(
-    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) ([ \d]\d) (\d\d):(\d\d):(\d\d) (\d{4})",
-    re.ASCII,
-)
-_MONTHS: Final = {
-    name: number
-    for number, name in enumerate(
-        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
-    )
-}
+# RFC 850's two-digit year ("Sunday, 06-Nov-94 08:49:37 GMT"), which RFC 9110 reads
+# relative to now; email.utils reads it as 1969-2068.
+_FULL_YEAR: Final = re.compile(r"(?<!\d)(\d{4})(?!\d)", re.ASCII)
+_RFC850_YEAR: Final = re.compile(r"[A-Za-z]+, \d\d-[A-Za-z]{3}-(\d\d) ", re.ASCII)
 
 
 def _http_date(value: str, now: float) -> datetime | None:
-    """Parse an RFC 9110 HTTP-date (all three formats) as UTC, or ``None``."""
-    if match := _IMF_FIXDATE.fullmatch(value):
-        day, month, year, hh, mm, ss = match.groups()
-    elif match := _RFC850.fullmatch(value):
-        day, month, yy, hh, mm, ss = match.groups()
-        # RFC 9110: a two-digit year more than 50 years in the future is in the past century.
-        this_year = datetime.fromtimestamp(now, UTC).year
-        year_number = this_year - this_year % 100 + int(yy)
-        if year_number > this_year + 50:
-            year_number -= 100
-        year = str(year_number)
-    elif match := _ASCTIME.fullmatch(value):
-        month, day, hh, mm, ss, year = match.groups()
-    else:
-        return None
-    if month not in _MONTHS:
-        return None
+    """Parse an HTTP-date as an aware datetime, or ``None``.
+
+    ``email.utils.parsedate_to_datetime`` reads RFC 9110's three formats
+    (IMF-fixdate, RFC 850, asctime) and the RFC 5322 forms servers also send
+    (a numeric zone, no weekday). On top of it: RFC 9110's rule for a two-digit
+    year (more than 50 years ahead is the past century), and every failure of the
+    parser (an impossible date, an overflowing zone) is "not a date".
+    """
     try:
-        return datetime(int(year), _MONTHS[month], int(day), int(hh), int(mm), int(ss), tzinfo=UTC)
-    except ValueError:  # 31 Feb, hour 25, year 0
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
+    if when.tzinfo is None:  # "-0000": a UTC time of unknown zone (RFC 5322)
+        when = when.replace(tzinfo=UTC)
+    written = _FULL_YEAR.search(value)
+    if written is not None and int(written.group(1)) != when.year:
+        return None  # "0000" read as 2000: a year the server did not write
+    if match := _RFC850_YEAR.match(value):
+        this_year = datetime.fromtimestamp(now, UTC).year
+        year = this_year - this_year % 100 + int(match.group(1))
+        if year > this_year + 50:
+            year -= 100
+        try:
+            when = when.replace(year=year)
+        except ValueError:  # 29 Feb of a year that has none
+            return None
+    return when
 
 
 def retry_after(value: str | None, *, now: float | None = None) -> float | None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
+import os
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -20,7 +21,6 @@ from calyptia_logs.testing import FakeCalyptiaCloud, run_fake_cloud
 from calyptia_logs.transport.network import (
     Proxy,
     bypasses_proxy,
-    environment_proxies,
     resolve_proxy,
     resolve_ssl,
 )
@@ -31,15 +31,32 @@ TOKEN = "a-long-secret-token-1234"
 # --- resolution, pure -------------------------------------------------------------------
 
 
-def test_lowercase_proxy_variables_win_and_empty_ones_remove() -> None:
-    env = {"HTTPS_PROXY": "http://upper:1", "https_proxy": "http://lower:2", "HTTP_PROXY": "x"}
-    assert environment_proxies(env)["https"] == "http://lower:2"
-    assert "http" not in environment_proxies({"HTTP_PROXY": "http://p:1", "http_proxy": ""})
+@pytest.fixture
+def environ(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, str]], None]:
+    """Set the process environment's proxy variables to exactly these."""
+
+    def use(env: dict[str, str]) -> None:
+        for name in list(os.environ):
+            if name.lower().endswith("_proxy") or name == "REQUEST_METHOD":
+                monkeypatch.delenv(name)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+
+    return use
 
 
-def test_under_cgi_http_proxy_is_ignored() -> None:
-    env = {"HTTP_PROXY": "http://evil:1", "REQUEST_METHOD": "GET"}
-    assert "http" not in environment_proxies(env)
+def test_lowercase_proxy_variables_win_and_empty_ones_remove(
+    environ: Callable[[dict[str, str]], None],
+) -> None:
+    environ({"HTTPS_PROXY": "http://upper:1", "https_proxy": "http://lower:2"})
+    assert resolve_proxy("https://api.test", None, trust_env=True) == Proxy("http://lower:2")
+    environ({"HTTP_PROXY": "http://p:1", "http_proxy": ""})
+    assert resolve_proxy("http://api.test", None, trust_env=True) is None
+
+
+def test_under_cgi_http_proxy_is_ignored(environ: Callable[[dict[str, str]], None]) -> None:
+    environ({"HTTP_PROXY": "http://evil:1", "REQUEST_METHOD": "GET"})
+    assert resolve_proxy("http://api.test", None, trust_env=True) is None
 
 
 @pytest.mark.parametrize(
@@ -66,20 +83,24 @@ def test_no_proxy_matches_names_suffixes_ports_and_networks(
     assert bypasses_proxy(host, port, no_proxy) is bypassed
 
 
-def test_an_explicit_proxy_wins_over_the_environment() -> None:
-    env = {"HTTPS_PROXY": "http://env:1"}
-    chosen = resolve_proxy("https://api.test", "http://mine:3128", trust_env=True, environ=env)
+def test_an_explicit_proxy_wins_over_the_environment(
+    environ: Callable[[dict[str, str]], None],
+) -> None:
+    environ({"HTTPS_PROXY": "http://env:1"})
+    chosen = resolve_proxy("https://api.test", "http://mine:3128", trust_env=True)
     assert chosen == Proxy("http://mine:3128")
 
 
-def test_the_environment_proxy_is_taken_by_scheme_unless_exempt_or_not_trusted() -> None:
-    env = {"HTTPS_PROXY": "proxy.corp:3128", "NO_PROXY": "internal.test"}
-    assert resolve_proxy("https://api.test", None, trust_env=True, environ=env) == Proxy(
+def test_the_environment_proxy_is_taken_by_scheme_unless_exempt_or_not_trusted(
+    environ: Callable[[dict[str, str]], None],
+) -> None:
+    environ({"HTTPS_PROXY": "proxy.corp:3128", "NO_PROXY": "internal.test"})
+    assert resolve_proxy("https://api.test", None, trust_env=True) == Proxy(
         "http://proxy.corp:3128"
     )
-    assert resolve_proxy("http://api.test", None, trust_env=True, environ=env) is None
-    assert resolve_proxy("https://internal.test", None, trust_env=True, environ=env) is None
-    assert resolve_proxy("https://api.test", None, trust_env=False, environ=env) is None
+    assert resolve_proxy("http://api.test", None, trust_env=True) is None
+    assert resolve_proxy("https://internal.test", None, trust_env=True) is None
+    assert resolve_proxy("https://api.test", None, trust_env=False) is None
 
 
 def test_proxy_credentials_are_split_off_and_never_shown() -> None:

@@ -18,7 +18,7 @@ import orjson
 
 from calyptia_logs import converter
 from calyptia_logs.cli.params import COUNT, LINES, Seconds, TextFile
-from calyptia_logs.cli.records import LEVELS, SinceType, record_json, record_text, since_time
+from calyptia_logs.cli.records import LEVELS, SinceType, record_json, record_text, time_window
 from calyptia_logs.cli.render import console, error_console, logs_table, print_failures
 from calyptia_logs.cli.runtime import (
     EXIT_FAILED,
@@ -177,6 +177,7 @@ def records(
 ) -> None:
     """Print a pipeline log's Fluent Bit records, filtered; levels coloured in a terminal."""
     tz = _zone(zone)
+    start, end = time_window(since, until, tz)  # refused here, before any request, if empty
     try:
         grep = re.compile(pattern) if pattern is not None else None
     except re.error as exc:
@@ -191,8 +192,8 @@ def records(
             parse_records(log.logs, tz=tz),
             min_level=min_level,
             component=component,
-            since=since_time(since, tz),
-            until=since_time(until, tz),
+            since=start,
+            until=end,
             grep=grep,
         )
         for record in found:

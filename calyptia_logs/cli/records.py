@@ -13,7 +13,7 @@ from rich.text import Text
 from calyptia_logs.models import PipelineLog
 from calyptia_logs.records import LogLevel, LogRecord
 
-__all__ = ["LEVELS", "SinceType", "record_json", "record_text"]
+__all__ = ["FLUENT_BIT_TIME", "LEVELS", "SinceType", "record_json", "record_text", "time_window"]
 
 #: What ``--min-level`` accepts (``warning`` is ``warn``).
 LEVELS: Final = click.Choice(
@@ -30,11 +30,16 @@ _DURATION: Final = re.compile(r"(\d{1,9})([smhd])")
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+#: How Fluent Bit writes the time in its log headers: ``[2024/03/01 15:26:48]``.
+FLUENT_BIT_TIME: Final = "%Y/%m/%d %H:%M:%S"
+
+
 class SinceType(click.ParamType):  # type: ignore[type-arg]  # generic since click 8.3
     """``--since`` / ``--until``: a duration ago (``90s``, ``15m``, ``2h``, ``7d``) or a time.
 
     A time is ISO 8601 (``2024-02-07T10:24:50``, ``2024-02-07 10:24``, with or
-    without an offset; without one it is in ``--tz``, UTC by default).
+    without an offset; without one it is in ``--tz``, UTC by default), or Fluent
+    Bit's own ``2024/02/07 10:24:50`` (brackets allowed), as copied from its output.
     """
 
     name = "since"
@@ -49,12 +54,34 @@ class SinceType(click.ParamType):  # type: ignore[type-arg]  # generic since cli
         try:
             return datetime.fromisoformat(text)
         except ValueError:
+            pass
+        try:  # Fluent Bit's own header time, as copied from its output
+            return datetime.strptime(text.strip("[]"), FLUENT_BIT_TIME)
+        except ValueError:
             self.fail(
                 f"{text!r} is neither a duration (90s, 15m, 2h, 7d) nor a time "
-                "(2024-02-07T10:24:50)",
+                "(2024-02-07T10:24:50, or Fluent Bit's 2024/02/07 10:24:50)",
                 param,
                 ctx,
             )
+
+
+def time_window(
+    since: datetime | timedelta | None, until: datetime | timedelta | None, tz: tzinfo
+) -> tuple[datetime | None, datetime | None]:
+    """``--since`` and ``--until`` as aware datetimes; an empty window is a usage error.
+
+    Raises:
+        click.BadParameter: ``--until`` is not after ``--since`` (nothing could match).
+    """
+    start, end = since_time(since, tz), since_time(until, tz)
+    if start is not None and end is not None and end <= start:
+        msg = (
+            f"--until ({end.isoformat()}) is not after --since ({start.isoformat()}): "
+            "nothing can match"
+        )
+        raise click.BadParameter(msg, param_hint="'--until'")
+    return start, end
 
 
 def since_time(value: datetime | timedelta | None, tz: tzinfo) -> datetime | None:

@@ -65,20 +65,23 @@ class RecordedRequest:
     body: bytes
 
 
-def fluent_bit_lines(count: int, *, seed: int = 0, tag: str = "tail.0") -> str:
+def fluent_bit_lines(
+    count: int, *, seed: int = 0, tag: str = "tail.0", end: datetime | None = None
+) -> str:
     """Generate ``count`` lines of Fluent Bit's own log output, deterministically.
 
     What a pipeline log's ``logs`` holds: one record per line, mostly ``info``,
     with the warnings and errors of a struggling output (retried and failed
     flushes, rejected bulk requests, timeouts), in the shapes Fluent Bit prints.
-    ``tag`` names the input.
+    ``tag`` names the input. With ``end``, the last line is dated then (the
+    fake dates a log's text up to the moment it was filled, so that
+    ``records --since 2h`` finds it); otherwise the times fall in 2023-24.
     """
     rng = random.Random(seed)
     when = 1_700_000_000 + rng.randrange(10_000_000)
-    lines = []
+    lines: list[tuple[int, str]] = []
     for _ in range(count):
         when += rng.choice((0, 0, 1, 1, 2))
-        stamp = datetime.fromtimestamp(when, UTC).strftime("[%Y/%m/%d %H:%M:%S]")
         chunk = f"1-{when}.{rng.randrange(10**9):09d}.flb"
         task = rng.randrange(64)
         roll = rng.random()
@@ -106,8 +109,13 @@ def fluent_bit_lines(count: int, *, seed: int = 0, tag: str = "tail.0") -> str:
                 f"[ info] [input:tail:{tag}] inotify_fs_add(): inode={rng.randrange(10**7)} "
                 f"watch_fd={task + 1} name=/var/log/containers/app-{task}.log"
             )
-        lines.append(f"{stamp} {line}")
-    return "\n".join(lines) + ("\n" if lines else "")
+        lines.append((when, line))
+    shift = 0 if end is None or not lines else int(end.timestamp()) - lines[-1][0]
+    text = "\n".join(
+        f"{datetime.fromtimestamp(at + shift, UTC).strftime('[%Y/%m/%d %H:%M:%S]')} {line}"
+        for at, line in lines
+    )
+    return text + ("\n" if lines else "")
 
 
 def _error(status: int, error: str, detail: str | None = None) -> web.Response:
@@ -241,7 +249,9 @@ class FakeCalyptiaCloud:
             when = base + timedelta(seconds=i)
             log_id = uuid.uuid4()
             done = status is PipelineLogStatus.DONE
-            text = fluent_bit_lines(lines, seed=self.seed + self._sequence) if done else ""
+            text = (
+                fluent_bit_lines(lines, seed=self.seed + self._sequence, end=when) if done else ""
+            )
             self._store(
                 PipelineLog(
                     id=log_id,
@@ -267,8 +277,8 @@ class FakeCalyptiaCloud:
         log = self.logs.get(log_id)
         if log is None or log.status is PipelineLogStatus.DONE:
             return
-        text = fluent_bit_lines(log.lines, seed=self.seed + self._order[log_id])
         now = datetime.now(UTC)
+        text = fluent_bit_lines(log.lines, seed=self.seed + self._order[log_id], end=now)
         self._store(attrs.evolve(log, logs=text, status=PipelineLogStatus.DONE, updated_at=now))
 
     # --- the rate limit -------------------------------------------------------------------

@@ -18,12 +18,13 @@ import base64
 import ipaddress
 import os
 import ssl as _ssl
+import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["Proxy", "bypasses_proxy", "environment_proxies", "resolve_proxy", "resolve_ssl"]
+__all__ = ["Proxy", "bypasses_proxy", "resolve_proxy", "resolve_ssl"]
 
 #: What ``ssl=`` accepts: a context, or the path of a CA bundle (PEM).
 SSLOption = _ssl.SSLContext | str | os.PathLike[str]
@@ -73,34 +74,14 @@ class Proxy(NamedTuple):
         )
 
 
-def environment_proxies(environ: Mapping[str, str]) -> dict[str, str]:
-    """The ``*_proxy`` variables by scheme, as ``urllib.request.getproxies_environment``.
-
-    Lowercase names win over uppercase; an empty value removes the entry; under
-    CGI (``REQUEST_METHOD`` set) ``HTTP_PROXY`` is ignored, since a client's
-    ``Proxy:`` header would set it (httpoxy, CVE-2016-1000110).
-    """
-    proxies: dict[str, str] = {}
-    for name, value in environ.items():
-        if name.lower().endswith("_proxy") and value:
-            proxies[name.lower()[:-6]] = value
-    if "REQUEST_METHOD" in environ:
-        proxies.pop("http", None)
-    for name, value in environ.items():
-        if name.endswith("_proxy"):  # lowercase ones, applied last
-            if value:
-                proxies[name[:-6].lower()] = value
-            else:
-                proxies.pop(name[:-6].lower(), None)
-    return proxies
-
-
 def bypasses_proxy(host: str, port: int | None, no_proxy: str) -> bool:
     """Whether ``NO_PROXY`` exempts ``host``: ``*``, a name or domain suffix, an IP or CIDR.
 
     Entries are comma-separated; a leading dot is optional (``example.com`` and
     ``.example.com`` both exempt ``api.example.com``); an entry with ``:port``
-    exempts that port only.
+    exempts that port only. Written here rather than taken from
+    ``urllib.request.proxy_bypass_environment``, which matches names and
+    suffixes only: it knows no IP networks (``10.0.0.0/8``), as curl and httpx do.
     """
     host = host.strip("[]").rstrip(".").lower()
     try:
@@ -170,12 +151,13 @@ def resolve_proxy(
     proxy: str | None,
     *,
     trust_env: bool,
-    environ: Mapping[str, str] | None = None,
 ) -> Proxy | None:
     """The proxy requests to ``target`` go through, or ``None`` for a direct connection.
 
     An explicit ``proxy`` wins; else, with ``trust_env``, the environment's proxy
-    for the target's scheme, unless ``NO_PROXY`` exempts its host.
+    for the target's scheme, unless ``NO_PROXY`` exempts its host. The variables
+    are read by ``urllib.request.getproxies_environment`` (lowercase names win,
+    an empty value removes one, ``HTTP_PROXY`` is ignored under CGI: httpoxy).
 
     Raises:
         ValueError: The proxy URL is not an http(s) URL with a host.
@@ -184,7 +166,7 @@ def resolve_proxy(
         return _parse_proxy(proxy)
     if not trust_env:
         return None
-    proxies = environment_proxies(os.environ if environ is None else environ)
+    proxies = urllib.request.getproxies_environment()
     parts = urlsplit(target)
     chosen = proxies.get(parts.scheme)
     if chosen is None or parts.hostname is None:
