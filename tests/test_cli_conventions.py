@@ -530,3 +530,76 @@ def test_rich_output_to_a_closed_pipe_ends_with_exit_0(cloud: RunningFake, comma
         _, stderr = child.communicate(timeout=60)
         assert child.returncode == 0, stderr
         assert b"Traceback" not in stderr
+
+
+# --- time windows, retries, transport words (issue 23) ------------------------------------------
+
+
+def test_since_takes_fluent_bits_own_timestamp(cloud: RunningFake) -> None:
+    pipeline = cloud.add_pipeline()
+    (log_id,) = cloud.seed_logs(pipeline, 1, lines=50)
+    text = cloud.logs[log_id].logs
+    stamp = text.splitlines()[25][1:20]  # "2024/03/01 15:26:48", copied from the output
+    result = invoke(cloud, "records", str(log_id), "--since", stamp, "--json")
+    assert result.exit_code == 0, result.stderr
+    times = [json.loads(line)["time"] for line in result.stdout.splitlines()]
+    assert times
+    assert len(times) < 50
+    bracketed = invoke(cloud, "records", str(log_id), "--since", f"[{stamp}]", "--json")
+    assert bracketed.stdout == result.stdout
+
+
+def test_an_until_before_since_is_refused_before_any_request(cloud: RunningFake) -> None:
+    result = invoke(
+        cloud, "records", str(uuid.uuid4()), "--since", "2024-03-02", "--until", "2024/03/01 10:00:00"
+    )
+    assert result.exit_code == EXIT_USAGE
+    assert "is not after --since" in result.stderr
+    assert cloud.request_count == 0
+
+
+def test_records_since_2h_finds_the_fakes_fresh_logs(cloud: RunningFake) -> None:
+    (log_id,) = cloud.seed_logs(cloud.add_pipeline(), 1, lines=20)
+    result = invoke(cloud, "records", str(log_id), "--since", "2h", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 20  # dated up to the log's fill, not in 2023
+
+
+def test_max_attempts_sets_the_retries(cloud: RunningFake) -> None:
+    from calyptia_logs.testing import Fault
+
+    cloud.fake.inject(Fault.http_status(503, retry_after="0"), times=10)  # no real backoff
+    result = invoke(cloud, "--max-attempts", "2", "get", str(uuid.uuid4()))
+    assert result.exit_code == EXIT_FAILED
+    assert "2 attempts" in result.stderr
+    assert cloud.request_count == 2
+
+
+def test_proxy_help_names_its_variable() -> None:
+    result = invoke(None, "--help")
+    assert "CALYPTIA_PROXY" in result.stdout
+    assert "--max-attempts" in result.stdout
+
+
+def test_https_to_a_plain_http_port_says_so(cloud: RunningFake) -> None:
+    url = cloud.base_url.replace("http://", "https://")
+    result = CliRunner().invoke(
+        cli, ["--url", url, "--token", cloud.token, "--max-attempts", "1", "get", str(uuid.uuid4())]
+    )
+    text = one_line_error(result, EXIT_FAILED)
+    assert "does not speak TLS on this port (is the URL http:// rather than https://?)" in text
+    assert "WRONG_VERSION_NUMBER" not in text
+
+
+async def test_a_body_cut_short_reads_as_what_it_is() -> None:
+    from calyptia_logs import APIConnectionError, CalyptiaClient, RetryPolicy
+    from tests.raw_server import always, raw_server
+
+    cut = b"HTTP/1.1 200 OK\r\nContent-Length: 1024\r\n\r\n" + b"x" * 512
+    async with raw_server(always(cut, close=True)) as (url, _):
+        async with CalyptiaClient(token="t", base_url=url, retry=RetryPolicy.disabled()) as client:
+            with pytest.raises(APIConnectionError) as caught:
+                await client.pipeline_logs.get(str(uuid.uuid4()))
+    message = str(caught.value)
+    assert "400" not in message.split("[", maxsplit=1)[0]  # no HTTP status it never had
+    assert "the connection closed" in message

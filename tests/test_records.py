@@ -354,3 +354,19 @@ def test_the_fast_record_construction_is_the_attrs_one() -> None:
     assert hash(made) == hash(LogRecord(**values))
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         made.message = "changed"  # type: ignore[misc]
+
+
+def test_a_header_coloured_by_fluent_bit_on_a_terminal_is_a_header() -> None:
+    # What flb_log.c writes when stderr is a terminal: a bold "[", the time, a coloured level.
+    line = (
+        "\x1b[1m[\x1b[0m2024/03/01 15:26:48\x1b[1m]\x1b[0m [\x1b[1;91merror\x1b[0m] "
+        "[output:es:es.0] HTTP status=400 URI=/_bulk"
+    )
+    (record,) = parse_records(line + "\n")
+    assert record.level is LogLevel.ERROR
+    assert record.component == "output:es:es.0"
+    assert record.message == "HTTP status=400 URI=/_bulk"
+    assert record.time is not None
+    assert record.time.minute == 26
+    assert record.raw == line  # unchanged, codes and all
+    assert list(filter_records([record], min_level="error")) == [record]

@@ -59,6 +59,13 @@ STATUSES = click.Choice([s.value for s in PipelineLogStatus], case_sensitive=Fal
     help="Seconds one attempt may take.",
 )
 @click.option(
+    "--max-attempts",
+    default=3,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="Attempts per call, the first included (1: no retries).",
+)
+@click.option(
     "--allow-insecure-http",
     is_flag=True,
     help="Allow plain http:// to a host that is not this machine (the token crosses in clear).",
@@ -66,7 +73,8 @@ STATUSES = click.Choice([s.value for s in PipelineLogStatus], case_sensitive=Fal
 @click.option(
     "--proxy",
     envvar="CALYPTIA_PROXY",
-    help="Forward proxy, http://[user:password@]host:port.  [default: HTTPS_PROXY / NO_PROXY]",
+    help="Forward proxy, http://[user:password@]host:port [env CALYPTIA_PROXY; "
+    "default: HTTPS_PROXY / HTTP_PROXY, NO_PROXY].",
 )
 @click.option(
     "--ca-bundle",
@@ -82,6 +90,7 @@ def cli(
     project_token: str | None,
     url: str | None,
     timeout: float,
+    max_attempts: int,
     allow_insecure_http: bool,
     proxy: str | None,
     ca_bundle: str | None,
@@ -118,6 +127,7 @@ def cli(
         project_token=project_token,
         url=url,
         timeout=timeout,
+        max_attempts=max_attempts,
         allow_insecure_http=allow_insecure_http,
         proxy=proxy,
         ca_bundle=ca_bundle,
@@ -247,7 +257,11 @@ def list_(
 @cli.command()
 @click.option("--pipeline", "pipeline_id", required=True, help="The pipeline's ID.")
 @click.option(
-    "--lines", default=100, show_default=True, type=LINES, help="How many lines to ask for."
+    "--lines",
+    default=100,
+    show_default=True,
+    type=LINES,
+    help="How many lines to ask for (the embedded fake-server gives at most 10,000).",
 )
 @click.option("--wait", is_flag=True, help="Wait until the cluster fills it, then print the logs.")
 @click.option(

@@ -19,6 +19,7 @@ from rich.text import Text
 from calyptia_logs.cli.render import closed_pipe, error_console
 from calyptia_logs.errors import CalyptiaError, InvalidIDError
 from calyptia_logs.resources import CalyptiaClient
+from calyptia_logs.retry import RetryPolicy
 from calyptia_logs.transport.core import DEFAULT_BASE_URL, is_loopback
 
 __all__ = [
@@ -51,6 +52,7 @@ class Settings:
         debug: bool,
         proxy: str | None = None,
         ca_bundle: str | None = None,
+        max_attempts: int = 3,
     ) -> None:
         self.token = token
         self.project_token = project_token
@@ -59,6 +61,7 @@ class Settings:
         self.allow_insecure_http = allow_insecure_http
         self.proxy = proxy
         self.ca_bundle = ca_bundle
+        self.max_attempts = max_attempts
         self.debug = debug
 
     def client(self, **kwargs: Any) -> CalyptiaClient:
@@ -82,6 +85,7 @@ class Settings:
                 "use https, or pass --allow-insecure-http if you really mean it",
                 EXIT_USAGE,
             )
+        kwargs.setdefault("retry", RetryPolicy(max_attempts=self.max_attempts))
         try:
             return CalyptiaClient(
                 token=self.token,

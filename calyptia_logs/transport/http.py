@@ -14,6 +14,7 @@ import asyncio
 import functools
 import io
 import logging
+import re
 import time
 from collections.abc import (
     AsyncGenerator,
@@ -109,10 +110,17 @@ def _translate(
         )
         return APIConnectionError(msg, method=method, url=url, request_sent=False)
     if isinstance(exc, aiohttp.ClientConnectorError):
-        msg = f"cannot connect to {exc.host}:{exc.port}: {exc.os_error or exc}"
+        reason = getattr(exc.os_error, "reason", None)
+        if reason in _NOT_TLS:  # https:// to a port that speaks plain HTTP
+            msg = (
+                f"the server at {exc.host}:{exc.port} does not speak TLS on this port "
+                "(is the URL http:// rather than https://?)"
+            )
+        else:
+            msg = f"cannot connect to {exc.host}:{exc.port}: {exc.os_error or exc}"
         return APIConnectionError(msg, method=method, url=url, request_sent=False)
     if isinstance(exc, aiohttp.ClientPayloadError):
-        msg = f"the connection broke while reading the response body: {exc}"
+        msg = _payload_words(exc)
     elif isinstance(exc, aiohttp.ServerDisconnectedError):
         msg = "the server closed the connection without a complete response"
     elif isinstance(exc, aiohttp.ClientResponseError):
@@ -120,6 +128,32 @@ def _translate(
     else:
         msg = f"{type(exc).__name__}: {exc}"
     return APIConnectionError(msg, method=method, url=url)
+
+
+#: OpenSSL's reasons for a handshake answered by something that is not TLS.
+_NOT_TLS: Final = frozenset({"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "RECORD_LAYER_FAILURE"})
+_RECEIVED: Final = re.compile(r"received (\d+) of (\d+) bytes")
+_PAYLOAD_ERRORS: Final = ("ContentLengthError", "TransferEncodingError", "ContentEncodingError")
+
+
+def _payload_words(exc: aiohttp.ClientPayloadError) -> str:
+    """A body that broke off, in words.
+
+    aiohttp's own words read like an HTTP status (``<ContentLengthError: 400, ...>``);
+    its parser error is named in the message (or is the cause), on every version.
+    """
+    text = f"{exc} {exc.__cause__!r}"
+    name = next((n for n in _PAYLOAD_ERRORS if n in text), "")
+    if name == "ContentLengthError":
+        if counts := _RECEIVED.search(text):
+            got, wanted = (int(n) for n in counts.groups())
+            return f"the connection closed after {got:,} of {wanted:,} bytes of the response body"
+        return "the connection closed before the whole response body (its Content-Length) arrived"
+    if name == "TransferEncodingError":
+        return "the response body's chunked framing was cut short or malformed"
+    if name == "ContentEncodingError":
+        return "the response body could not be decompressed (its Content-Encoding is broken)"
+    return "the connection broke while reading the response body"
 
 
 def _client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
