@@ -603,3 +603,43 @@ async def test_a_body_cut_short_reads_as_what_it_is() -> None:
     message = str(caught.value)
     assert "400" not in message.split("[", maxsplit=1)[0]  # no HTTP status it never had
     assert "the connection closed" in message
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_the_documented_shell_completion_works(shell: str) -> None:
+    # Completion keys on the program's name: the installed script, beside this interpreter.
+    script = Path(sys.executable).with_name("calyptia-logs")
+    if not script.exists():
+        pytest.skip("the calyptia-logs script is not installed beside this interpreter")
+    env = {**os.environ, "_CALYPTIA_LOGS_COMPLETE": f"{shell}_source"}
+    done = subprocess.run([str(script)], capture_output=True, text=True, env=env)
+    assert done.returncode == 0
+    assert "_CALYPTIA_LOGS_COMPLETE" in done.stdout  # the script calls back into the command
+    docs = (Path(__file__).parent.parent / "docs" / "cli.md").read_text()
+    assert f"_CALYPTIA_LOGS_COMPLETE={shell}_source calyptia-logs" in docs
+
+
+def test_lines_help_says_the_fakes_cap() -> None:
+    assert "10,000" in invoke(None, "create", "--help").stdout
+
+
+def test_an_error_fluent_bit_printed_in_colour_is_found_by_min_level(
+    cloud: RunningFake, tmp_path: Path
+) -> None:
+    (log_id,) = cloud.seed_logs(cloud.add_pipeline(), 1)
+    coloured = (
+        "\x1b[1m[\x1b[0m2024/03/01 15:26:48\x1b[1m]\x1b[0m [\x1b[1;91merror\x1b[0m] "
+        "[output:es:es.0] HTTP status=400\n"
+        "[2024/03/01 15:26:49] [ info] [engine] started\n"
+    )
+    (tmp_path / "logs.txt").write_text(coloured)
+    assert invoke(cloud, "update", str(log_id), "--logs-file", str(tmp_path / "logs.txt")).exit_code == 0
+    result = invoke(cloud, "records", str(log_id), "--min-level", "error", "--json")
+    assert result.exit_code == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    record = json.loads(line)
+    assert (record["level"], record["component"], record["message"]) == (
+        "error",
+        "output:es:es.0",
+        "HTTP status=400",
+    )

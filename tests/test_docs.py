@@ -1,9 +1,10 @@
 """Every example in README.md and docs/ works as a user would copy it.
 
 Each ```python block runs as a file of its own, unchanged, in a fresh process,
-pointed at a fresh embedded fake through ``CALYPTIA_CLOUD_URL`` and
-``CALYPTIA_CLOUD_TOKEN`` (the pipeline ``9b2c0e8a-...`` that the examples use
-exists there, with some logs). Blocks fenced as ```py need a package not installed
+against a real ``calyptia-logs fake-server`` process started with its defaults,
+through the ``CALYPTIA_CLOUD_URL`` and ``CALYPTIA_CLOUD_TOKEN`` of the export
+line it prints, as a reader would (the pipeline ``9b2c0e8a-...`` that the
+examples use is its first pipeline, with some logs). Blocks fenced as ```py need a package not installed
 here (uvloop, prometheus_client, OpenTelemetry, pytest fixtures): they are compiled
 and, where mypy is installed, type-checked. The ``$ calyptia-logs`` lines of the CLI
 page run too.
@@ -13,8 +14,10 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -53,22 +56,46 @@ def test_the_docs_have_runnable_examples() -> None:
     } <= pages
 
 
+@pytest.fixture(scope="module")
+def fake_server() -> Iterator[dict[str, str]]:
+    """``calyptia-logs fake-server``, as the docs tell a reader to start it; its export line.
+
+    One process, with its defaults (only the port is picked free), for every example:
+    what a reader who follows the docs has running.
+    """
+    server = subprocess.Popen(
+        [sys.executable, "-m", "calyptia_logs.cli", "fake-server", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        lines = [server.stdout.readline() for _ in range(3)]
+        assert PIPELINE_ID in lines[0], lines
+        export = next(line for line in lines if line.startswith("export "))
+        yield dict(pair.split("=", 1) for pair in shlex.split(export)[1:])
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if server.stdout is not None:
+            server.stdout.close()
+
+
 @pytest.mark.parametrize(("name", "source"), blocks(PYTHON), ids=[n for n, _ in blocks(PYTHON)])
-def test_every_example_runs_as_its_own_file(name: str, source: str, tmp_path: Path) -> None:
+def test_every_example_runs_as_its_own_file_against_fake_server(
+    name: str, source: str, tmp_path: Path, fake_server: dict[str, str]
+) -> None:
     script = tmp_path / "example.py"
     script.write_text(source)
-    with run_fake_cloud_in_thread(FakeCalyptiaCloud(fill_delay=0.05)) as cloud:
-        cloud.seed_logs(cloud.add_pipeline(PIPELINE_ID), 30)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CALYPTIA_")}
-        env |= {"CALYPTIA_CLOUD_URL": cloud.base_url, "CALYPTIA_CLOUD_TOKEN": cloud.token}
-        done = subprocess.run(
-            [sys.executable, str(script)],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=120,
-        )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALYPTIA_")}
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        env=env | fake_server,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert done.returncode == 0, f"{name}:\n{done.stderr}"
     if "aioresponses_problem()" in source:
         # The aioresponses recipe runs its tests where aioresponses can (aiohttp < 3.14).

@@ -462,10 +462,10 @@ def read_ids(lines: Iterable[str]) -> list[str]:
 @click.option("--token", "tokens", multiple=True, default=["fake-token"], show_default=True)
 @click.option(
     "--seed-logs",
-    default=0,
+    default=30,
     show_default=True,
     type=click.IntRange(0, 1_000_000),
-    help="DONE logs to seed.",
+    help="DONE logs to seed, spread over the pipelines.",
 )
 @click.option("--pipelines", default=1, show_default=True, type=click.IntRange(1, 1000))
 @click.option(
@@ -515,6 +515,7 @@ def fake_server(
 ) -> None:
     """Serve the embedded fake Calyptia Cloud, for trying things without an account."""
     from calyptia_logs.testing import FakeCalyptiaCloud, serve_forever  # noqa: PLC0415
+    from calyptia_logs.testing.fake import EXAMPLE_PIPELINE_ID  # noqa: PLC0415
 
     fake = FakeCalyptiaCloud(
         tokens=tokens,
@@ -528,10 +529,12 @@ def fake_server(
     if fault_rate:
         fake.inject_transient_faults(fault_rate, seed=seed)
     for index in range(pipelines):
-        pipeline = fake.add_pipeline()
+        # The first is the pipeline of the docs' examples: they run against this as written.
+        pipeline = fake.add_pipeline(EXAMPLE_PIPELINE_ID if index == 0 else None)
         share = seed_logs // pipelines + (1 if index < seed_logs % pipelines else 0)
         fake.seed_logs(pipeline, share)
-        click.echo(f"pipeline {pipeline}: {share} logs")
+        note = " (the docs' examples use this one)" if index == 0 else ""
+        click.echo(f"pipeline {pipeline}: {share} logs{note}")
     try:
         run(serve_forever(fake, host=host, port=port, announce=_announce))
     except OSError as exc:

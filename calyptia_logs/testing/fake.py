@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_LINES",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_TOKEN",
+    "EXAMPLE_PIPELINE_ID",
     "MAX_LINES",
     "MAX_PAGE_SIZE",
     "FakeCalyptiaCloud",
@@ -39,6 +40,9 @@ __all__ = [
     "fluent_bit_lines",
 ]
 
+#: The pipeline every example in the docs uses: ``fake-server`` always has it, so that the
+#: examples run against it as written.
+EXAMPLE_PIPELINE_ID: Final = uuid.UUID("9b2c0e8a-1d4f-4c5e-8f3a-6b7d2e1c0a9f")
 #: The token a fake accepts when not told otherwise.
 DEFAULT_TOKEN: Final = "fake-token"  # noqa: S105 - a test credential, by design
 #: The page size of a list without ``last`` (or with ``last=0``, which the API's
