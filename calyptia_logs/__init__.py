@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         ResponseTooLargeError,
         RetryBudgetExhaustedError,
         ServerError,
+        WaitTimeoutError,
     )
     from calyptia_logs.models import (
         BulkResult,
@@ -74,6 +75,7 @@ _EXPORTS = {
     "ResponseTooLargeError": "calyptia_logs.errors",
     "RetryBudgetExhaustedError": "calyptia_logs.errors",
     "ServerError": "calyptia_logs.errors",
+    "WaitTimeoutError": "calyptia_logs.errors",
     "BulkResult": "calyptia_logs.models",
     "Created": "calyptia_logs.models",
     "Deleted": "calyptia_logs.models",
@@ -133,6 +135,7 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "Updated",
+    "WaitTimeoutError",
     "__version__",
     "filter_records",
     "parse_records",

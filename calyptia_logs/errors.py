@@ -20,6 +20,7 @@ asyncio or cattrs exception escapes the public API (the original is kept as
     ├── ResponseDecodeError            a 2xx body that is not JSON or not the expected shape
     │   └── ResponseTooLargeError      a body over the client's ``max_response_size``
     ├── PaginationError                list pages that never end (a cursor repeated, no new items)
+    ├── WaitTimeoutError (TimeoutError) a wait for the cluster to fill a log request ran out
     └── RetryBudgetExhaustedError      the client-wide retry budget is spent; fails fast
 
 Every error carries its evidence: the request's ``method`` and ``url`` (never
@@ -68,6 +69,7 @@ __all__ = [
     "ResponseTooLargeError",
     "RetryBudgetExhaustedError",
     "ServerError",
+    "WaitTimeoutError",
     "error_for_status",
 ]
 
@@ -394,6 +396,30 @@ class PaginationError(CalyptiaError):
     row that bring no new item each with a fresh cursor (see docs/pagination.md).
     The items yielded before it are all distinct and real.
     """
+
+
+class WaitTimeoutError(CalyptiaError, TimeoutError):
+    """A wait for the cluster to fill a log request ran out of time.
+
+    Raised by ``wait_until_done`` and ``request_logs``: the server answered, the
+    cluster is slow. Not an :class:`APIConnectionError`, so an ``except`` written
+    for network trouble does not catch it; a ``TimeoutError``, so an ``except
+    TimeoutError`` does.
+
+    Attributes:
+        log_id: The log request waited for, or ``None`` if the create itself ran out.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        log_id: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.log_id = log_id
 
 
 class RetryBudgetExhaustedError(CalyptiaError):

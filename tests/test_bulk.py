@@ -210,3 +210,77 @@ async def test_retry_budget_exhaustion_fails_fast(fake_cloud: RunningFake) -> No
         results = [r async for r in client.pipeline_logs.get_many(ids[:20])]
         assert all(r.ok for r in results)
         assert budget.available == 20
+
+
+# --- a dead token fails fast; waiting is not a connection problem (issue 22) ------------------
+
+
+@pytest.mark.parametrize("operation", ["get_many", "delete_many"])
+async def test_a_dead_token_stops_sending_and_fails_every_item_with_that_error(
+    operation: str,
+) -> None:
+    from calyptia_logs import AuthenticationError, CalyptiaClient
+
+    async with run_fake_cloud() as cloud:
+        ids = [str(log_id) for log_id in cloud.seed_logs(cloud.add_pipeline(), 200)]
+        async with CalyptiaClient(token="not-the-token", base_url=cloud.base_url) as client:
+            run = getattr(client.pipeline_logs, operation)(ids, concurrency=8)
+            results = [r async for r in run]
+        assert len(results) == 200  # one result per item still
+        assert {str(r.id) for r in results} == set(ids)
+        errors = {id(r.error) for r in results}
+        assert all(isinstance(r.error, AuthenticationError) for r in results)
+        assert len(errors) <= 8  # the in-flight ones each have theirs; the rest share the first
+        assert cloud.request_count <= 8  # at most `concurrency` requests were sent
+
+
+async def test_a_403_is_about_one_item_and_stops_nothing() -> None:
+    from calyptia_logs import CalyptiaClient, PermissionDeniedError
+    from tests.raw_server import RawRequest, Reply, http, raw_server
+    from tests.test_untrusted_server import the_log_asked_for
+
+    ids = [str(uuid.uuid4()) for _ in range(30)]
+    forbidden = set(ids[::3])
+
+    def answer(request: RawRequest) -> Reply:
+        if request.path.rsplit("/", 1)[-1] in forbidden:
+            return Reply(http(403, b'{"error": "forbidden"}', {"Content-Type": "application/json"}))
+        return the_log_asked_for(request)
+
+    async with raw_server(answer) as (url, server):
+        async with CalyptiaClient(token="t", base_url=url) as client:
+            results = [r async for r in client.pipeline_logs.get_many(ids, concurrency=4)]
+    assert {str(r.id) for r in results if not r.ok} == forbidden
+    assert all(isinstance(r.error, PermissionDeniedError) for r in results if not r.ok)
+    assert len(server.requests) == 30
+
+
+async def test_a_wait_that_runs_out_is_a_wait_timeout_not_a_connection_error() -> None:
+    from calyptia_logs import (
+        APIConnectionError,
+        CalyptiaClient,
+        PipelineLogStatus,
+        WaitTimeoutError,
+    )
+
+    async with run_fake_cloud() as cloud:
+        (log_id,) = cloud.seed_logs(cloud.add_pipeline(), 1, status=PipelineLogStatus.NEW)
+        async with CalyptiaClient(token=cloud.token, base_url=cloud.base_url) as client:
+            with pytest.raises(WaitTimeoutError) as caught:
+                await client.pipeline_logs.wait_until_done(log_id, timeout=0.2, poll_interval=0.05)
+    assert not isinstance(caught.value, APIConnectionError)
+    assert isinstance(caught.value, TimeoutError)
+    assert caught.value.log_id == str(log_id)
+
+
+async def test_request_logs_timeout_bounds_the_create_too() -> None:
+    from calyptia_logs import CalyptiaClient, WaitTimeoutError
+
+    async with run_fake_cloud() as cloud:
+        pipeline = cloud.add_pipeline()
+        cloud.inject(Fault.slow(5), method="POST")
+        async with CalyptiaClient(token=cloud.token, base_url=cloud.base_url) as client:
+            started = asyncio.get_running_loop().time()
+            with pytest.raises(WaitTimeoutError, match=r"not created within 0\.3s"):
+                await client.pipeline_logs.request_logs(pipeline, timeout=0.3)
+            assert asyncio.get_running_loop().time() - started < 1.5

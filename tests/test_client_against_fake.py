@@ -19,6 +19,7 @@ from calyptia_logs import (
     ResponseDecodeError,
     RetryPolicy,
     ServerError,
+    WaitTimeoutError,
 )
 from calyptia_logs.retry import no_sleep
 from calyptia_logs.testing import Fault, RunningFake, run_fake_cloud
@@ -80,7 +81,7 @@ async def test_wait_until_done_times_out(
     fake_cloud: RunningFake, fake_cloud_client: CalyptiaClient
 ) -> None:
     (log_id,) = fake_cloud.seed_logs(fake_cloud.add_pipeline(), 1, status=PipelineLogStatus.NEW)
-    with pytest.raises(APITimeoutError, match="still NEW"):
+    with pytest.raises(WaitTimeoutError, match="still NEW"):
         await fake_cloud_client.pipeline_logs.wait_until_done(
             log_id, timeout=0.05, poll_interval=0.01
         )

@@ -15,7 +15,6 @@ import pytest
 
 from calyptia_logs import (
     APIConnectionError,
-    APITimeoutError,
     CalyptiaClient,
     CalyptiaError,
     NotFoundError,
@@ -24,6 +23,7 @@ from calyptia_logs import (
     RetryBudget,
     RetryPolicy,
     ServerError,
+    WaitTimeoutError,
 )
 from calyptia_logs.retry import no_sleep
 from calyptia_logs.testing import Fault, run_fake_cloud
@@ -228,7 +228,7 @@ async def _polls(hint: int, timeout: float) -> tuple[int, float]:
         (log_id,) = cloud.seed_logs(pipeline, 1, status=PipelineLogStatus.NEW)
         async with CalyptiaClient(token=cloud.token, base_url=cloud.base_url) as client:
             started = time.monotonic()
-            with pytest.raises(APITimeoutError, match="still NEW"):
+            with pytest.raises(WaitTimeoutError, match="still NEW"):
                 await client.pipeline_logs.wait_until_done(log_id, timeout=timeout)
             took = time.monotonic() - started
         gets = [r for r in cloud.requests if r.path == f"/v1/pipeline_logs/{log_id}"]
@@ -268,7 +268,7 @@ async def test_the_wait_timeout_bounds_the_poll_in_flight(reply: Reply) -> None:
     async with raw_server(always(reply.data, hold=reply.hold)) as (url, _):
         async with CalyptiaClient(token=TOKEN, base_url=url, timeout=30) as client:
             started = time.monotonic()
-            with pytest.raises(APITimeoutError, match=r"after 0\.3s"):
+            with pytest.raises(WaitTimeoutError, match=r"after 0\.3s"):
                 await client.pipeline_logs.wait_until_done(LOG_ID, timeout=0.3)
             assert time.monotonic() - started < 1.0
             assert client.transport.session is not None

@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Final
 from uuid import UUID
 
 from calyptia_logs import arguments
-from calyptia_logs.errors import APITimeoutError, CalyptiaError, InvalidIDError, excerpt
+from calyptia_logs.errors import (
+    AuthenticationError,
+    CalyptiaError,
+    InvalidIDError,
+    WaitTimeoutError,
+    excerpt,
+)
 from calyptia_logs.models import (
     BulkResult,
     Created,
@@ -317,7 +323,9 @@ class PipelineLogs:
         IDs are consumed lazily and at most ``concurrency`` requests are in
         flight, so memory stays bounded however many IDs there are. A failure
         (an invalid ID, a 404, retries used up, the retry budget spent) is
-        reported in that item's ``error`` and never stops the others.
+        reported in that item's ``error`` and never stops the others, except
+        a dead token: after the first 401 nothing more is sent, and every
+        remaining item fails at once with that ``AuthenticationError``.
         Stopping early (``break``, or cancelling the consumer) cancels the
         requests in flight; use ``contextlib.aclosing`` to do it at once.
 
@@ -373,11 +381,23 @@ class PipelineLogs:
         the original. Cancellation is not an item's failure, and passes through.
         While the server throttles, fewer calls are kept in flight (the rate
         limiter says how many): the rest would only wait in it.
+
+        Fail fast on a dead token: after the first ``AuthenticationError`` (401)
+        no further request is sent, and every remaining item fails at once with
+        that same error (the calls already in flight, at most ``concurrency``,
+        finish as they do). A 403 is about one item and stops nothing.
         """
+        dead: list[AuthenticationError] = []  # the first 401 of the run, once there is one
 
         async def one(log_id: str | UUID) -> BulkResult:
+            if dead:
+                return BulkResult(id=log_id, error=dead[0])
             try:
                 return await operation(log_id)
+            except AuthenticationError as error:
+                if not dead:
+                    dead.append(error)
+                return BulkResult(id=log_id, error=error)
             except CalyptiaError as error:
                 return BulkResult(id=log_id, error=error)
             except Exception as exc:  # noqa: BLE001 - the second line of defence, see above
@@ -418,7 +438,8 @@ class PipelineLogs:
         Raises:
             InvalidIDError: ``log_id`` is not a UUID.
             ValueError: ``timeout`` or ``poll_interval`` is not a finite positive number.
-            APITimeoutError: Still not ``DONE`` after ``timeout`` seconds.
+            WaitTimeoutError: Still not ``DONE`` after ``timeout`` seconds (a
+                ``TimeoutError``, not a connection error: the cluster is slow).
             CalyptiaError: A poll failed (after retries).
         """
         log_id = as_uuid(log_id)
@@ -437,7 +458,9 @@ class PipelineLogs:
         except TimeoutError as exc:
             state = f"still {last.status}" if last is not None else "not read once"
             msg = f"pipeline log {log_id} is {state} after {timeout:g}s"
-            raise APITimeoutError(msg, method="GET", url=f"/v1/pipeline_logs/{log_id}") from exc
+            raise WaitTimeoutError(
+                msg, log_id=str(log_id), method="GET", url=f"/v1/pipeline_logs/{log_id}"
+            ) from exc
 
     async def request_logs(
         self,
@@ -450,15 +473,34 @@ class PipelineLogs:
         """Ask for a pipeline's last ``lines`` log lines and wait until they are there.
 
         :meth:`create` then :meth:`wait_until_done`; every argument is checked
-        before the create is sent.
+        before the create is sent, and ``timeout`` bounds both together.
 
         Returns:
             The filled pipeline log.
+
+        Raises:
+            WaitTimeoutError: The create and the wait took more than ``timeout``.
+            CalyptiaError: The create or a poll failed.
         """
-        arguments.seconds(timeout, "timeout")
+        timeout = arguments.seconds(timeout, "timeout")
         arguments.seconds(poll_interval, "poll_interval")
-        created = await self.create(pipeline_id, lines=lines)
-        return await self.wait_until_done(created.id, timeout=timeout, poll_interval=poll_interval)
+        if timeout is None:
+            created = await self.create(pipeline_id, lines=lines)
+            return await self.wait_until_done(created.id, timeout=None, poll_interval=poll_interval)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            async with asyncio.timeout_at(deadline):
+                created = await self.create(pipeline_id, lines=lines)
+        except TimeoutError as exc:
+            msg = f"the log request for pipeline {pipeline_id} was not created within {timeout:g}s"
+            path = f"/v1/pipelines/{uuid_path(pipeline_id, 'pipeline ID')}/logs"
+            raise WaitTimeoutError(msg, method="POST", url=path) from exc
+        # What is left of the timeout for the wait (a sliver at least: it reads the log once).
+        remaining = max(deadline - loop.time(), 0.001)
+        return await self.wait_until_done(
+            created.id, timeout=remaining, poll_interval=poll_interval
+        )
 
     async def _polling_hint(self, pipeline_id: UUID) -> float:
         """The server's polling hint in seconds (already clamped by the converter), or the default.
