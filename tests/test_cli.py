@@ -228,3 +228,28 @@ def test_demo_runs_the_tour_against_the_embedded_fake() -> None:
     assert "fetched" in result.stdout
     assert "300 of 300" in result.stdout
     assert "every log fetched" in result.stdout
+
+
+async def test_watch_prints_every_log_that_arrived_between_two_polls() -> None:
+    import asyncio
+
+    from calyptia_logs import CalyptiaClient
+    from calyptia_logs.cli.jobs import watch_pipeline
+    from calyptia_logs.testing import run_fake_cloud
+
+    async with run_fake_cloud() as cloud:
+        pipeline = cloud.add_pipeline()
+        cloud.seed_logs(pipeline, 5)  # there before the watch: not printed
+        lines: list[str] = []
+        async with CalyptiaClient(token=cloud.token, base_url=cloud.base_url) as client:
+            watching = asyncio.create_task(
+                watch_pipeline(
+                    client, str(pipeline), interval=0.3, duration=0.5, existing=False, emit=lines.append
+                )
+            )
+            await asyncio.sleep(0.1)  # the first poll has run
+            arrived = cloud.seed_logs(pipeline, 150)  # more than one page, within one interval
+            printed = await watching
+        headers = [line.split()[1] for line in lines if line.startswith("--- ")]
+        assert printed == 150
+        assert headers == [str(log_id) for log_id in arrived]  # each once, oldest first

@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Final
 
 from rich.console import Console
 from rich.progress import (
@@ -27,8 +27,38 @@ from calyptia_logs.models import BulkResult, PipelineLog, PipelineLogStatus
 from calyptia_logs.ratelimit import RateLimitState
 from calyptia_logs.records import LogLevel, LogRecord
 from calyptia_logs.resources import CalyptiaClient
+from calyptia_logs.transport.core import RecentKeys
 
 __all__ = ["fetch_progress", "fetch_to", "rate_limit_text", "watch_pipeline"]
+
+
+#: Log IDs a watch remembers, to print each once (a bound on memory for a watch of days).
+WATCH_REMEMBERED: Final = 100_000
+#: Logs asked for per page while watching.
+WATCH_PAGE: Final = 100
+
+
+async def _new_done_logs(
+    client: CalyptiaClient, pipeline_id: str, seen: RecentKeys, *, walk: bool
+) -> tuple[list[PipelineLog], int | None]:
+    """The DONE logs not seen yet, newest first, and the server's polling hint.
+
+    With ``walk``, pages are followed back (``before=``) until one holds a log
+    already seen, or there are no more; without it, only the newest page is read.
+    """
+    fresh: list[PipelineLog] = []
+    before: str | None = None
+    hint: int | None = None
+    while True:
+        page = await client.pipeline_logs.list(
+            pipeline_id, status=PipelineLogStatus.DONE, last=WATCH_PAGE, before=before
+        )
+        hint = page.polling_interval_ms if hint is None else hint
+        new = [log for log in page.items if seen.add(log.id)]
+        fresh += new
+        if not walk or len(new) < len(page.items) or not page.end_cursor:
+            return fresh, hint
+        before = page.end_cursor
 
 
 def fetch_progress(console: Console) -> Progress:
@@ -164,16 +194,16 @@ async def watch_pipeline(
     Returns:
         How many logs were emitted.
     """
-    seen: set[object] = set()
+    seen = RecentKeys(WATCH_REMEMBERED)
     first = True
     emitted = 0
     stop_at = None if duration is None else time.monotonic() + duration
     while True:
-        page = await client.pipeline_logs.list(pipeline_id, status=PipelineLogStatus.DONE, last=100)
-        fresh: list[PipelineLog] = [log for log in reversed(page.items) if log.id not in seen]
-        seen.update(log.id for log in fresh)
+        # After the first poll, follow the cursor back to the logs already seen: however
+        # many arrived since the last poll, none is dropped (a page holds at most 100).
+        fresh, hint = await _new_done_logs(client, pipeline_id, seen, walk=not first)
         if existing or not first:
-            for log in fresh:
+            for log in reversed(fresh):  # oldest first
                 emit(
                     f"--- {log.id} ({log.lines} lines, {converter.format_datetime(log.updated_at)})"
                 )
@@ -184,7 +214,7 @@ async def watch_pipeline(
                         (emit_record or (lambda r: emit(r.raw)))(record)
                 emitted += 1
         first = False
-        wait = interval if interval is not None else (page.polling_interval_ms or 1000) / 1000
+        wait = interval if interval is not None else (hint or 1000) / 1000
         if stop_at is not None:
             remaining = stop_at - time.monotonic()
             if remaining <= 0:
