@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     )
     from calyptia_logs.models import (
         BulkResult,
+        CollectResult,
         Created,
         Deleted,
         PipelineLog,
@@ -77,6 +78,7 @@ _EXPORTS = {
     "ServerError": "calyptia_logs.errors",
     "WaitTimeoutError": "calyptia_logs.errors",
     "BulkResult": "calyptia_logs.models",
+    "CollectResult": "calyptia_logs.models",
     "Created": "calyptia_logs.models",
     "Deleted": "calyptia_logs.models",
     "PipelineLog": "calyptia_logs.models",
@@ -110,6 +112,7 @@ __all__ = [
     "BulkResult",
     "CalyptiaClient",
     "CalyptiaError",
+    "CollectResult",
     "ConflictError",
     "Created",
     "Deleted",

@@ -18,6 +18,7 @@ from calyptia_logs.records import LogLevel, LogRecord, filter_records, parse_rec
 
 __all__ = [
     "BulkResult",
+    "CollectResult",
     "Created",
     "Deleted",
     "PipelineLog",
@@ -154,4 +155,30 @@ class BulkResult:
     @property
     def ok(self) -> bool:
         """Whether this item succeeded."""
+        return self.error is None
+
+
+@attrs.frozen(kw_only=True)
+class CollectResult:
+    """The outcome of one pipeline of :meth:`~calyptia_logs.resources.PipelineLogs.collect`.
+
+    Exactly one of ``log`` or ``error`` is set.
+
+    Attributes:
+        pipeline_id: The pipeline, as a UUID (as given, when it is not one: then
+            ``error`` is an :class:`~calyptia_logs.errors.InvalidIDError`).
+        log_id: The log request created for it; ``None`` if the create failed.
+        log: The filled log, on success.
+        error: Why this pipeline failed, if it did (its evidence: status,
+            message, detail, a short excerpt; no traceback is kept).
+    """
+
+    pipeline_id: UUID | str
+    log_id: UUID | None = None
+    log: PipelineLog | None = None
+    error: CalyptiaError | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether this pipeline's logs were collected."""
         return self.error is None

@@ -213,13 +213,13 @@ async def test_a_call_cancelled_here_ends_cleanly_and_the_client_goes_on(
             with pytest.raises(TimeoutError):
                 async with asyncio.timeout(CANCEL_AFTER):
                     await call(client)
-            await asyncio.sleep(0)  # let cancelled callbacks run
             current = asyncio.current_task()
-            pending = [
-                t
-                for t in asyncio.all_tasks()
-                if t is not current and t not in server.tasks and not t.done()
-            ]
+            others = [t for t in asyncio.all_tasks() if t is not current and t not in server.tasks]
+            # A cancelled task may take a few loop turns to finish (aiohttp 3.11's body
+            # writer does): give stragglers a moment; one that never ends fails here.
+            if others:
+                await asyncio.wait(others, timeout=1)
+            pending = [t for t in others if not t.done()]
             assert not pending, pending
             transport = client.transport
             connector = transport.session.connector if transport.session else None

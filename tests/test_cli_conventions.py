@@ -248,7 +248,8 @@ def test_a_flag_wins_over_the_other_kinds_variable(cloud: RunningFake) -> None:
 def test_fetch_help_says_what_is_required() -> None:
     text = CliRunner().invoke(cli, ["fetch", "--help"]).stdout.replace("\n", " ")
     assert "One of --out and --jsonl is required" in " ".join(text.split())
-    assert "IDs come as arguments or from --ids-file" in " ".join(text.split())
+    shown = " ".join(text.split())
+    assert "IDs come as arguments, from --ids-file, or from a pipeline's list" in shown
 
 
 # --- 3. the CLI speaks CLI -----------------------------------------------------------------------

@@ -168,6 +168,7 @@ def test_cli_examples_run(line: str, tmp_path: Path, monkeypatch: pytest.MonkeyP
         monkeypatch.chdir(tmp_path)
         (tmp_path / "logs.txt").write_text("new text\n")
         (tmp_path / "ids.txt").write_text(f"{log_id}\n")
+        (tmp_path / "failed.txt").write_text(f"{log_id}\n")  # as a run with a failure left it
         args = [
             str(pipeline) if arg == "P" else str(log_id) if arg == SAMPLE_ID else arg
             for arg in shlex.split(line)

@@ -6,7 +6,8 @@ import logging
 import re
 import shlex
 import sys
-from collections.abc import Iterable
+import uuid
+from collections.abc import Callable, Iterable
 from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import click
 import orjson
 
 from calyptia_logs import converter
+from calyptia_logs.cli.output import FailedIDs, Failures, JsonLines
 from calyptia_logs.cli.params import COUNT, LINES, Seconds, TextFile
 from calyptia_logs.cli.records import LEVELS, SinceType, record_json, record_text, time_window
 from calyptia_logs.cli.render import console, error_console, logs_table, print_failures
@@ -28,7 +30,7 @@ from calyptia_logs.cli.runtime import (
     pass_settings,
     run,
 )
-from calyptia_logs.models import BulkResult, PipelineLogStatus
+from calyptia_logs.models import PipelineLogStatus
 from calyptia_logs.records import filter_records, parse_records
 from calyptia_logs.transport.core import DEFAULT_BASE_URL
 
@@ -374,6 +376,78 @@ def watch(
     run(go(), debug=settings.debug)
 
 
+def bulk_output_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options ``fetch`` and ``collect`` share: output, resume, failed IDs, level, width."""
+    options = [
+        click.option(
+            "--jsonl",
+            "jsonl_file",
+            type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+            help="Write one JSON object per log to FILE ('-': stdout).",
+        ),
+        click.option(
+            "--resume",
+            is_flag=True,
+            help="Keep the complete lines already in the --jsonl FILE, skip their items, append "
+            "the rest (after an interrupted run).",
+        ),
+        click.option(
+            "--failed-ids",
+            "failed_ids_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write every failed ID to FILE, one per line (read back by --ids-file or "
+            "--pipelines-file).",
+        ),
+        click.option(
+            "--concurrency", default=16, show_default=True, type=click.IntRange(1, 10_000)
+        ),
+        click.option(
+            "--min-level",
+            type=LEVELS,
+            help="Write only the records at least this severe: JSON lines of records (log ID, "
+            "pipeline ID, record fields).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def distinct_ids(ids: list[str]) -> tuple[list[str], int]:
+    """The IDs once each (``3FA8...`` and ``3fa8...`` are one), in order; and how many repeats."""
+    unique: dict[str, str] = {}
+    for raw in ids:
+        try:
+            key = str(uuid.UUID(raw))
+        except ValueError:
+            key = raw  # not a UUID: kept, and reported as that item's error
+        unique.setdefault(key, raw)
+    kept = list(unique.values())
+    return kept, len(ids) - len(kept)
+
+
+def _open_jsonl(jsonl_file: Path, key: str, resume: bool) -> JsonLines:
+    if resume and str(jsonl_file) == "-":
+        raise click.UsageError("--resume needs a --jsonl FILE to read back, not '-'")
+    try:
+        return JsonLines(jsonl_file, key=key, resume=resume)
+    except OSError as exc:
+        fail(f"--jsonl: cannot use {jsonl_file}: {exc.strerror or exc}", EXIT_USAGE)
+
+
+def _report(
+    failures: Failures, *, total: int, repeats: int, skipped: int, failed_ids: Path | None
+) -> None:
+    """The end of a bulk run on stderr: repeats and resumed items, then any failures (exit 1)."""
+    if repeats:
+        error_console.print(f"{repeats} repeated IDs fetched once")
+    if skipped:
+        error_console.print(f"{skipped} already in the output (--resume): skipped")
+    if failures:
+        print_failures(failures, total=total, failed_ids=failed_ids)
+        raise SystemExit(EXIT_FAILED)
+
+
 @cli.command()
 @click.argument("ids", nargs=-1)
 @click.option(
@@ -382,68 +456,157 @@ def watch(
     help="Read IDs from this UTF-8 file, one per line; blank lines and # comments are skipped "
     "('-': stdin).",
 )
+@click.option("--pipeline", "pipeline_id", help="Fetch the logs this pipeline lists.")
+@click.option("--status", type=STATUSES, help="With --pipeline: only logs with this status.")
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Write each log's text to DIR/<id>.log. One of --out and --jsonl is required.",
 )
-@click.option(
-    "--jsonl",
-    "jsonl_file",
-    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-    help="Write one JSON object per log to FILE ('-': stdout). One of --out and --jsonl "
-    "is required.",
-)
-@click.option("--concurrency", default=16, show_default=True, type=click.IntRange(1, 10_000))
-@click.option(
-    "--min-level",
-    type=LEVELS,
-    help="Write only the records at least this severe: JSON lines of records with --jsonl "
-    "(log ID, pipeline ID, record fields), their raw lines with --out.",
-)
+@bulk_output_options
 @pass_settings
 def fetch(
     settings: Settings,
     ids: tuple[str, ...],
     ids_file: str | None,
+    pipeline_id: str | None,
+    status: str | None,
     out_dir: Path | None,
     jsonl_file: Path | None,
+    resume: bool,
+    failed_ids_file: Path | None,
     concurrency: int,
     min_level: str | None,
 ) -> None:
     """Fetch many pipeline logs concurrently, with a progress bar; exit 1 if any failed.
 
-    IDs come as arguments or from --ids-file; the output is --out DIR or --jsonl FILE.
+    IDs come as arguments, from --ids-file, or from a pipeline's list (--pipeline); the output
+    is --out DIR or --jsonl FILE.
     """
     from calyptia_logs.cli.jobs import fetch_to  # noqa: PLC0415
 
     if (out_dir is None) == (jsonl_file is None):
         raise click.UsageError("give exactly one of --out DIR or --jsonl FILE")
-    if bool(ids) == (ids_file is not None):
-        raise click.UsageError("give IDs as arguments or with --ids-file, not both and not neither")
-    source = list(ids) if ids else read_ids((ids_file or "").splitlines())
+    if sum((bool(ids), ids_file is not None, pipeline_id is not None)) != 1:
+        raise click.UsageError("give IDs as arguments, with --ids-file or with --pipeline (one)")
+    if status is not None and pipeline_id is None:
+        raise click.UsageError("--status goes with --pipeline")
+    if resume and jsonl_file is None:
+        raise click.UsageError("--resume reads back a --jsonl FILE")
     if out_dir is not None:
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             fail(f"--out: cannot create {out_dir}: {exc.strerror or exc}", EXIT_USAGE)
+    jsonl = None if jsonl_file is None else _open_jsonl(
+        jsonl_file, "id" if min_level is None else "logID", resume
+    )
+    failed_ids = FailedIDs(failed_ids_file)
+    counts = {"total": 0, "repeats": 0, "skipped": 0}
 
-    async def go() -> list[BulkResult]:
+    async def go() -> Failures:
         async with settings.client(connector_limit=max(100, concurrency)) as client:
+            if pipeline_id is not None:
+                found = client.pipeline_logs.iter(pipeline_id, status=status and status.upper())
+                listed = [str(log.id) async for log in found]
+            else:
+                listed = list(ids) if ids else read_ids((ids_file or "").splitlines())
+            source, counts["repeats"] = distinct_ids(listed)
+            todo = [i for i in source if _canonical(i) not in (jsonl.done if jsonl else ())]
+            counts["total"], counts["skipped"] = len(source), len(source) - len(todo)
             return await fetch_to(
                 client,
-                source,
+                todo,
                 out_dir=out_dir,
-                jsonl_file=jsonl_file,
+                jsonl=jsonl,
                 concurrency=concurrency,
                 min_level=min_level,
+                failed_ids=failed_ids,
             )
 
-    failures = run(go(), debug=settings.debug)
-    if failures:
-        print_failures(failures, total=len(source))
-        raise SystemExit(EXIT_FAILED)
+    try:
+        failures = run(go(), debug=settings.debug)
+    finally:
+        failed_ids.close()
+        if jsonl is not None:
+            jsonl.close()
+    _report(failures, failed_ids=failed_ids_file, **counts)
+
+
+@cli.command()
+@click.option("--pipeline", "pipelines", multiple=True, help="A pipeline's ID (repeatable).")
+@click.option(
+    "--pipelines-file",
+    type=TextFile(),
+    help="Read pipeline IDs from this UTF-8 file, one per line; blank lines and # comments are "
+    "skipped ('-': stdin).",
+)
+@click.option("--lines", default=100, show_default=True, type=LINES, help="Lines per pipeline.")
+@click.option("--delete-after", is_flag=True, help="Delete each log request once read.")
+@bulk_output_options
+@pass_settings
+def collect(
+    settings: Settings,
+    pipelines: tuple[str, ...],
+    pipelines_file: str | None,
+    lines: int,
+    delete_after: bool,
+    jsonl_file: Path | None,
+    resume: bool,
+    failed_ids_file: Path | None,
+    concurrency: int,
+    min_level: str | None,
+) -> None:
+    """Ask many pipelines for their last logs, wait until filled, write them; exit 1 on failures.
+
+    One JSON line per pipeline's log (or, with --min-level, per matching record), as they are
+    ready, with a progress bar. --delete-after removes each request once read.
+    """
+    from calyptia_logs.cli.jobs import collect_to  # noqa: PLC0415
+
+    if jsonl_file is None:
+        raise click.UsageError("give --jsonl FILE (or '-' for stdout)")
+    if bool(pipelines) == (pipelines_file is not None):
+        raise click.UsageError("give --pipeline IDs or --pipelines-file, not both and not neither")
+    listed = list(pipelines) if pipelines else read_ids((pipelines_file or "").splitlines())
+    source, repeats = distinct_ids(listed)
+    jsonl = _open_jsonl(jsonl_file, "pipelineID", resume)
+    todo = [i for i in source if _canonical(i) not in jsonl.done]
+    failed_ids = FailedIDs(failed_ids_file)
+
+    async def go() -> Failures:
+        async with settings.client(connector_limit=max(100, concurrency)) as client:
+            return await collect_to(
+                client,
+                todo,
+                jsonl=jsonl,
+                lines=lines,
+                concurrency=concurrency,
+                delete_after=delete_after,
+                min_level=min_level,
+                failed_ids=failed_ids,
+            )
+
+    try:
+        failures = run(go(), debug=settings.debug)
+    finally:
+        failed_ids.close()
+        jsonl.close()
+    _report(
+        failures,
+        total=len(source),
+        repeats=repeats,
+        skipped=len(source) - len(todo),
+        failed_ids=failed_ids_file,
+    )
+
+
+def _canonical(item_id: str) -> str:
+    try:
+        return str(uuid.UUID(item_id))
+    except ValueError:
+        return item_id
 
 
 def read_ids(lines: Iterable[str]) -> list[str]:

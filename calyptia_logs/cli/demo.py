@@ -120,8 +120,6 @@ async def _bulk_fetch(
     failures = await fetch_to(
         client,
         ids,
-        out_dir=None,
-        jsonl_file=None,
         concurrency=concurrency,
         description="fetch",
         console=console,

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
+from contextlib import aclosing
 from pathlib import Path
-from typing import IO, Final
+from typing import Final
 
 from rich.console import Console
 from rich.progress import (
@@ -21,15 +20,17 @@ from rich.progress import (
 )
 
 from calyptia_logs import converter
+from calyptia_logs.cli.output import FailedIDs, Failures, JsonLines
 from calyptia_logs.cli.records import record_json
 from calyptia_logs.cli.render import error_console
-from calyptia_logs.models import BulkResult, PipelineLog, PipelineLogStatus
+from calyptia_logs.errors import CalyptiaError
+from calyptia_logs.models import BulkResult, CollectResult, PipelineLog, PipelineLogStatus
 from calyptia_logs.ratelimit import RateLimitState
 from calyptia_logs.records import LogLevel, LogRecord
 from calyptia_logs.resources import CalyptiaClient
 from calyptia_logs.transport.core import RecentKeys
 
-__all__ = ["fetch_progress", "fetch_to", "rate_limit_text", "watch_pipeline"]
+__all__ = ["collect_to", "fetch_progress", "fetch_to", "rate_limit_text", "watch_pipeline"]
 
 
 #: Log IDs a watch remembers, to print each once (a bound on memory for a watch of days).
@@ -81,78 +82,104 @@ async def fetch_to(
     client: CalyptiaClient,
     ids: Sequence[str],
     *,
-    out_dir: Path | None,
-    jsonl_file: Path | None,
+    out_dir: Path | None = None,
+    jsonl: JsonLines | None = None,
     concurrency: int,
     min_level: LogLevel | str | None = None,
+    failed_ids: FailedIDs | None = None,
     description: str = "fetching",
     console: Console = error_console,
-) -> list[BulkResult]:
+) -> Failures:
     """Fetch ``ids`` with a progress bar, writing each log as it arrives.
 
-    ``out_dir`` must exist; a ``jsonl_file`` of ``-`` is stdout. With neither
-    ``out_dir`` nor ``jsonl_file`` the logs are fetched and dropped (the demo does
-    that). With ``min_level``, only the records at least that severe are written:
-    as JSON lines of records to ``jsonl_file``, as their raw lines to ``out_dir``.
+    ``out_dir`` must exist. With neither ``out_dir`` nor ``jsonl`` the logs are
+    fetched and dropped (the demo does that). With ``min_level``, only the
+    records at least that severe are written: as JSON lines of records to
+    ``jsonl``, as their raw lines to ``out_dir``.
 
     Returns:
-        The failed items (empty when every item succeeded).
+        The failures (counted; the first few kept for the summary).
     """
-    failures: list[BulkResult] = []
-    to_stdout = jsonl_file is not None and str(jsonl_file) == "-"
-    jsonl: IO[bytes] | None = None
-    if to_stdout:
-        jsonl = sys.stdout.buffer
-    elif jsonl_file is not None:
-        jsonl = jsonl_file.open("wb")
+    results = client.pipeline_logs.get_many(ids, concurrency=concurrency)
+    return await _write_results(
+        client, results, len(ids), out_dir, jsonl, min_level, failed_ids, description, console
+    )
+
+
+async def collect_to(
+    client: CalyptiaClient,
+    pipelines: Sequence[str],
+    *,
+    jsonl: JsonLines | None,
+    lines: int,
+    concurrency: int,
+    delete_after: bool,
+    min_level: LogLevel | str | None = None,
+    failed_ids: FailedIDs | None = None,
+    console: Console = error_console,
+) -> Failures:
+    """Run the bulk job over ``pipelines`` with a progress bar, writing each log as it is read."""
+    results = client.pipeline_logs.collect(
+        pipelines, lines=lines, concurrency=concurrency, delete_after=delete_after
+    )
+    return await _write_results(
+        client, results, len(pipelines), None, jsonl, min_level, failed_ids, "collecting", console
+    )
+
+
+async def _write_results(
+    client: CalyptiaClient,
+    results: AsyncGenerator[BulkResult, None] | AsyncGenerator[CollectResult, None],
+    total: int,
+    out_dir: Path | None,
+    jsonl: JsonLines | None,
+    min_level: LogLevel | str | None,
+    failed_ids: FailedIDs | None,
+    description: str,
+    console: Console,
+) -> Failures:
+    failures = Failures()
     started = time.perf_counter()
-    # A write that fails (a full disk) names the file: buffered writes of a file object do not.
-    with (
-        _naming(jsonl_file),
-        _closing(None if to_stdout else jsonl),
-        fetch_progress(console) as progress,
-    ):
-        task = progress.add_task(description, total=len(ids), rate=0.0, failed=0, limit="")
-        async for result in client.pipeline_logs.get_many(ids, concurrency=concurrency):
-            if result.log is None:
-                failures.append(result)
-            elif min_level is not None:
-                _write_records(result.log, min_level, jsonl, out_dir)
-            elif jsonl is not None:
-                jsonl.write(converter.dumps(result.log) + b"\n")
-            elif out_dir is not None:
-                (out_dir / f"{result.log.id}.log").write_text(result.log.logs)
-            done = progress.tasks[0].completed + 1
-            rate = done / max(time.perf_counter() - started, 1e-9)
-            progress.update(
-                task,
-                advance=1,
-                rate=rate,
-                failed=len(failures),
-                limit=rate_limit_text(client.rate_limit),
-            )
+    async with aclosing(results) as running:
+        with fetch_progress(console) as progress:
+            task = progress.add_task(description, total=total, rate=0.0, failed=0, limit="")
+            async for result in running:
+                item_id = result.id if isinstance(result, BulkResult) else result.pipeline_id
+                if result.log is None:
+                    failures.add(item_id, result.error or CalyptiaError("no log"))
+                    if failed_ids is not None:
+                        failed_ids.add(item_id)
+                elif jsonl is not None:
+                    jsonl.write(_lines_of(result.log, min_level))
+                elif out_dir is not None:
+                    _write_log_file(result.log, min_level, out_dir)
+                done = progress.tasks[0].completed + 1
+                rate = done / max(time.perf_counter() - started, 1e-9)
+                progress.update(
+                    task,
+                    advance=1,
+                    rate=rate,
+                    failed=failures.count,
+                    limit=rate_limit_text(client.rate_limit),
+                )
     return failures
 
 
-@contextlib.contextmanager
-def _naming(path: Path | None) -> Iterator[None]:
-    """Give an ``OSError`` raised inside the block the file name it lacks."""
-    try:
-        yield
-    except OSError as exc:
-        if exc.filename is None and path is not None and exc.errno is not None:
-            raise OSError(exc.errno, exc.strerror, str(path)) from exc
-        raise
+def _lines_of(log: PipelineLog, min_level: LogLevel | str | None) -> list[bytes]:
+    """A log's JSON lines: the whole log, or its records at ``min_level`` or above."""
+    if min_level is None:
+        return [converter.dumps(log)]
+    return [record_json(record, log) for record in log.records(min_level=min_level)]
 
 
-@contextlib.contextmanager
-def _closing(stream: IO[bytes] | None) -> Iterator[None]:
-    """Close ``stream`` after the block (its last buffered write may fail there)."""
-    try:
-        yield
-    finally:
-        if stream is not None:
-            stream.close()
+def _write_log_file(log: PipelineLog, min_level: LogLevel | str | None, out_dir: Path) -> None:
+    """Write a log's text (or its raw records at ``min_level``) to ``out_dir/<id>.log``."""
+    if min_level is None:
+        (out_dir / f"{log.id}.log").write_text(log.logs)
+        return
+    found = list(log.records(min_level=min_level))
+    if found:
+        (out_dir / f"{log.id}.log").write_text("".join(r.raw + "\n" for r in found))
 
 
 def rate_limit_text(state: RateLimitState) -> str:
@@ -161,18 +188,6 @@ def rate_limit_text(state: RateLimitState) -> str:
         return ""
     paced = f", paced {state.rate:.0f}/s" if state.rate is not None else ""
     return f"{state.throttled} throttled{paced}"
-
-
-def _write_records(
-    log: PipelineLog, min_level: LogLevel | str, jsonl: IO[bytes] | None, out_dir: Path | None
-) -> None:
-    """Write a fetched log's records at ``min_level`` or above, as JSON lines or raw lines."""
-    found = log.records(min_level=min_level)
-    if jsonl is not None:
-        for record in found:
-            jsonl.write(record_json(record, log) + b"\n")
-    elif out_dir is not None and found:
-        (out_dir / f"{log.id}.log").write_text("".join(r.raw + "\n" for r in found))
 
 
 async def watch_pipeline(

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Final, NoReturn
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from calyptia_logs.models import BulkResult, PipelineLog
+from calyptia_logs.cli.output import Failures
+from calyptia_logs.models import PipelineLog
 from calyptia_logs.server_values import one_line
 
 __all__ = ["age", "closed_pipe", "console", "error_console", "logs_table", "print_failures"]
@@ -45,8 +46,6 @@ console: Final = _Console(highlight=False)
 error_console: Final = _Console(stderr=True, highlight=False)
 #: The most characters of the user's input repeated in a message.
 ECHO_MAX_CHARS: Final = 100
-#: How many failed items the summary lists one by one.
-SHOWN_FAILURES: Final = 10
 
 
 def age(when: datetime, now: datetime | None = None) -> str:
@@ -70,16 +69,20 @@ def logs_table(logs: Iterable[PipelineLog]) -> Table:
     return table
 
 
-def print_failures(failures: Sequence[BulkResult], *, total: int) -> None:
+def print_failures(failures: Failures, *, total: int, failed_ids: Path | None = None) -> None:
     """Summarise failed bulk items on stderr: counts by error type, then the first few."""
-    kinds = Counter(type(f.error).__name__ for f in failures)
     error_console.print(
-        f"[bold red]{len(failures)} of {total} failed[/]: "
-        + ", ".join(f"{n} {kind}" for kind, n in kinds.most_common())
+        f"[bold red]{failures.count} of {total} failed[/]: "
+        + ", ".join(f"{n} {kind}" for kind, n in failures.kinds.most_common())
     )
-    for failure in failures[:SHOWN_FAILURES]:
+    for item_id, error in failures.first:
         # The ID is the user's input (a 50 MB line of an IDs file): shown capped, on one line.
-        shown = one_line(str(failure.id), ECHO_MAX_CHARS)
-        error_console.print(Text(f"  {shown}: {failure.error}"), soft_wrap=True)
-    if len(failures) > SHOWN_FAILURES:
-        error_console.print(f"  ... and {len(failures) - SHOWN_FAILURES} more")
+        shown = one_line(str(item_id), ECHO_MAX_CHARS)
+        error_console.print(Text(f"  {shown}: {error}"), soft_wrap=True)
+    if failures.count > len(failures.first):
+        error_console.print(f"  ... and {failures.count - len(failures.first)} more")
+    if failed_ids is not None:
+        error_console.print(
+            Text(f"every failed ID is in {failed_ids}: retry them with --ids-file {failed_ids}"),
+            soft_wrap=True,
+        )

@@ -20,19 +20,37 @@ from collections.abc import (
 )
 from typing import TypeVar
 
-__all__ = ["bounded_map"]
+__all__ = ["bounded_map", "items_of", "lightened"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+E = TypeVar("E", bound=BaseException)
 
 
-async def _items(source: Iterable[T] | AsyncIterable[T]) -> AsyncGenerator[T, None]:
+async def items_of(source: Iterable[T] | AsyncIterable[T]) -> AsyncGenerator[T, None]:
+    """The items of a sync or async iterable, as an async generator."""
     if isinstance(source, AsyncIterable):
         async for item in source:
             yield item
     else:
         for item in source:
             yield item
+
+
+def lightened(error: E) -> E:
+    """``error`` without the tracebacks of it and its causes: a failed item keeps its evidence.
+
+    A traceback holds every frame of the failed call and their locals (the
+    response, the session's objects): kept in each of 100,000 failed results,
+    that was about 4 KB apiece. Status, message, detail, excerpt and headers stay.
+    """
+    seen: BaseException | None = error
+    for _ in range(16):  # chains are short; a cycle must not loop
+        if seen is None:
+            break
+        seen.__traceback__ = None
+        seen = seen.__cause__ or seen.__context__
+    return error
 
 
 async def bounded_map(
@@ -65,7 +83,7 @@ async def bounded_map(
     if concurrency < 1:
         msg = f"concurrency must be at least 1, got {concurrency}"
         raise ValueError(msg)
-    items = _items(source)
+    items = items_of(source)
     running: dict[asyncio.Task[R], int] = {}
     finished: dict[int, R] = {}
     next_index = next_out = 0

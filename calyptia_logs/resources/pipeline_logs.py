@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Final
@@ -18,12 +17,11 @@ from calyptia_logs import arguments
 from calyptia_logs.errors import (
     AuthenticationError,
     CalyptiaError,
-    InvalidIDError,
     WaitTimeoutError,
-    excerpt,
 )
 from calyptia_logs.models import (
     BulkResult,
+    CollectResult,
     Created,
     Deleted,
     PipelineLog,
@@ -33,7 +31,9 @@ from calyptia_logs.models import (
     PipelineLogUpdate,
     Updated,
 )
-from calyptia_logs.resources.bulk import bounded_map
+from calyptia_logs.resources.bulk import bounded_map, lightened
+from calyptia_logs.resources.collect import DEFAULT_COLLECT_TIMEOUT, PipelineIDs, collect_pipelines
+from calyptia_logs.resources.ids import as_uuid, uuid_path
 
 if TYPE_CHECKING:
     from calyptia_logs.transport import Transport
@@ -52,36 +52,6 @@ DEFAULT_WAIT_TIMEOUT: Final = 60.0
 
 IDs = Iterable[str | UUID] | AsyncIterable[str | UUID]
 logger: Final = logging.getLogger("calyptia_logs")
-
-
-_CANONICAL_UUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def as_uuid(value: str | UUID, what: str = "pipeline log ID") -> UUID:
-    """Check that ``value`` is a UUID, before it goes anywhere near a URL.
-
-    Raises:
-        InvalidIDError: (a ``ValueError``) ``value`` is not a UUID.
-    """
-    if isinstance(value, UUID):
-        return value
-    if isinstance(value, str):
-        try:
-            return UUID(value)
-        except ValueError:
-            pass
-    msg = f"invalid {what}: {excerpt(repr(value), 60)} is not a UUID"
-    raise InvalidIDError(msg)
-
-
-def uuid_path(value: str | UUID, what: str = "pipeline log ID") -> str:
-    """The canonical text of a UUID for a URL path; :func:`as_uuid` rules apply.
-
-    Canonical lowercase strings (what the API hands out) skip the parse.
-    """
-    if type(value) is str and _CANONICAL_UUID.fullmatch(value):
-        return value
-    return str(as_uuid(value, what))
 
 
 def _uuid_int(canonical: str) -> int:
@@ -396,10 +366,10 @@ class PipelineLogs:
                 return await operation(log_id)
             except AuthenticationError as error:
                 if not dead:
-                    dead.append(error)
-                return BulkResult(id=log_id, error=error)
+                    dead.append(lightened(error))
+                return BulkResult(id=log_id, error=lightened(error))
             except CalyptiaError as error:
-                return BulkResult(id=log_id, error=error)
+                return BulkResult(id=log_id, error=lightened(error))
             except Exception as exc:  # noqa: BLE001 - the second line of defence, see above
                 msg = f"unexpected {type(exc).__name__} while processing this item: {exc}"
                 wrapped = CalyptiaError(msg)
@@ -411,6 +381,60 @@ class PipelineLogs:
             ids, one, concurrency=concurrency, ordered=ordered, limit=limit
         ):
             yield result
+
+    def collect(
+        self,
+        pipeline_ids: PipelineIDs,
+        *,
+        lines: int = DEFAULT_LINES,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        timeout: float | None = DEFAULT_COLLECT_TIMEOUT,
+        delete_after: bool = False,
+    ) -> AsyncGenerator[CollectResult, None]:
+        """The bulk job: the last ``lines`` log lines of many pipelines, as each is ready.
+
+        For every distinct pipeline ID: create a log request, wait until the
+        cluster has filled it (``DONE``), read it and, with ``delete_after``,
+        delete the request once read. One :class:`CollectResult` per distinct
+        pipeline, streamed as each finishes; at most ``concurrency`` pipelines
+        in progress, so memory follows ``concurrency``, not the number of IDs.
+        Waits follow the server's polling hint, jittered; every request goes
+        through the client's retries and rate limiter. After the first 401
+        nothing more is sent and every remaining pipeline fails with that error.
+        With ``delete_after``, requests created but not read when the run is
+        cancelled or stopped are deleted on the way out (best effort, at most
+        a few seconds, never raising over the original error).
+
+        Args:
+            pipeline_ids: Pipeline IDs: any iterable or async iterable; repeats are
+                collected once.
+            lines: Lines to ask for, per pipeline.
+            concurrency: The most pipelines in progress at once.
+            timeout: Seconds each pipeline's create-wait-read may take
+                (``WaitTimeoutError`` in its result past it); ``None``: no limit.
+            delete_after: Delete each log request once read.
+
+        Returns:
+            An async generator of results (use ``contextlib.aclosing`` to stop early).
+
+        Raises:
+            ValueError: ``lines``, ``concurrency`` or ``timeout`` is out of range
+                (at the call, before anything is sent).
+
+        Example:
+            >>> async def errors(client, pipelines):  # doctest: +SKIP
+            ...     async for result in client.pipeline_logs.collect(pipelines, delete_after=True):
+            ...         if result.log is not None:
+            ...             print(result.pipeline_id, list(result.log.records(min_level="error")))
+        """
+        return collect_pipelines(
+            self,
+            pipeline_ids,
+            lines=lines,
+            concurrency=concurrency,
+            timeout=timeout,
+            delete_after=delete_after,
+        )
 
     async def wait_until_done(
         self,
