@@ -592,11 +592,11 @@ async def _run_calls(
             try:
                 async with asyncio.timeout(TIME_BOUND):
                     result = await call(client)
-            except TimeoutError as exc:
-                raise PropertyError(f"{name}: no end within {TIME_BOUND}s") from exc
-            except CalyptiaError as exc:
+            except CalyptiaError as exc:  # first: a WaitTimeoutError is a TimeoutError too
                 _check_error(name, exc)
                 outcomes[name] = type(exc).__name__
+            except TimeoutError as exc:
+                raise PropertyError(f"{name}: no end within {TIME_BOUND}s") from exc
             except Exception as exc:
                 raise PropertyError(f"{name}: {type(exc).__name__} escaped: {exc!r}") from exc
             else:
