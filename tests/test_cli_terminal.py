@@ -71,3 +71,29 @@ def test_delete_asks_on_the_terminal(answer: str, code: int, kept: bool) -> None
         if kept:
             assert f"not deleted: {log_id} (declined)" in rest
             assert "Aborted" not in rest
+
+
+def test_the_progress_line_keeps_done_of_total_at_80_columns_while_throttled(
+    tmp_path: object,
+) -> None:
+    from pathlib import Path
+
+    from calyptia_logs.testing import FakeCalyptiaCloud, run_fake_cloud_in_thread
+
+    fake = FakeCalyptiaCloud(fill_delay=0, rate_limit=200, rate_burst=5)
+    with run_fake_cloud_in_thread(fake) as cloud:
+        ids = cloud.seed_logs(cloud.add_pipeline(), 400)
+        ids_file = Path(str(tmp_path)) / "ids.txt"
+        ids_file.write_text("".join(f"{i}\n" for i in ids))
+        lines = screen(
+            "--url", cloud.base_url, "--token", cloud.token,
+            "fetch", "--ids-file", str(ids_file), "--jsonl", os.devnull, "--concurrency", "32",
+        )
+        assert fake.throttled_count > 0  # it was throttled
+    progress = [line for line in lines if line.startswith("fetching")]
+    throttled = [line for line in progress if "thro" in line]
+    assert throttled, "\n".join(progress)
+    for line in progress:
+        assert len(line) <= 80
+        assert re.search(r" \d+/400 ", line), line  # done/total whole, however narrow
+    assert any("400/400" in line for line in progress)

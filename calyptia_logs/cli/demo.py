@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import Counter
+from contextlib import aclosing
 
 from rich.table import Table
 from rich.text import Text
@@ -38,7 +38,8 @@ async def run_demo(*, count: int, concurrency: int, fault_rate: float) -> int:
     """Run the tour; return how many bulk items failed (0 on a good day)."""
     # A little latency per answer, as over a network, so requests overlap at the server.
     fake = FakeCalyptiaCloud(fill_delay=0.3, polling_interval_ms=250, latency=0.002, seed=7)
-    bulk_pipeline, listed_pipeline, live_pipeline = (fake.add_pipeline() for _ in range(3))
+    bulk_pipeline, listed_pipeline = fake.add_pipeline(), fake.add_pipeline()
+    live_pipelines = [str(fake.add_pipeline()) for _ in range(3)]
     ids = [str(i) for i in fake.seed_logs(bulk_pipeline, count, lines=10)]
     fake.seed_logs(listed_pipeline, 230, lines=5)
     tally = RetryTally()
@@ -53,7 +54,7 @@ async def run_demo(*, count: int, concurrency: int, fault_rate: float) -> int:
             on_retry=tally,
             connector_limit=concurrency,
         ) as client:
-            await _request_and_wait(client, live_pipeline)
+            await _request_and_wait(client, live_pipelines)
             await _paginate(client, fake, listed_pipeline)
             failed, injected, elapsed = await _bulk_fetch(
                 client, fake, ids, concurrency, fault_rate
@@ -64,15 +65,13 @@ async def run_demo(*, count: int, concurrency: int, fault_rate: float) -> int:
     return failed
 
 
-async def _request_and_wait(client: CalyptiaClient, pipeline: object) -> None:
-    console.rule("1. Request logs, and wait until the cluster fills them")
+async def _request_and_wait(client: CalyptiaClient, pipelines: list[str]) -> None:
+    console.rule("1. Collect: request logs, wait until the cluster fills them, clean up")
     started = time.perf_counter()
-    logs = await asyncio.gather(
-        *(
-            client.pipeline_logs.request_logs(str(pipeline), lines=n, timeout=10)
-            for n in (5, 10, 20)
-        )
-    )
+    # The bulk job: bounded, one result per pipeline as each is ready, requests deleted once read.
+    jobs = client.pipeline_logs.collect(pipelines, lines=10, timeout=10, delete_after=True)
+    async with aclosing(jobs) as results:
+        logs = [result.log async for result in results if result.log is not None]
     waited = time.perf_counter() - started
     # Short IDs on purpose: at 80 columns (or piped) the status and lines must stay whole.
     table = Table(box=None, header_style="bold", expand=False)
@@ -90,7 +89,10 @@ async def _request_and_wait(client: CalyptiaClient, pipeline: object) -> None:
             summary.append(first.message.split("\n", 1)[0])
         table.add_row(str(log.id)[:8], log.status.value, str(log.lines), summary)
     console.print(table)
-    console.print(f"3 log requests created NEW and DONE after {waited:.2f}s of polling")
+    console.print(
+        f"{len(logs)} of {len(pipelines)} pipelines collected in {waited:.2f}s "
+        "(created NEW, polled until DONE, read, deleted)"
+    )
 
 
 async def _paginate(client: CalyptiaClient, fake: FakeCalyptiaCloud, pipeline: object) -> None:

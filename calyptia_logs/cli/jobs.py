@@ -14,10 +14,14 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.table import Column
+from rich.text import Text
 
 from calyptia_logs import converter
 from calyptia_logs.cli.output import FailedIDs, Failures, JsonLines
@@ -62,17 +66,32 @@ async def _new_done_logs(
         before = page.end_cursor
 
 
+class _Note(ProgressColumn):
+    """The rate limiter's note: cut with an ellipsis, never wrapped, when the line is narrow."""
+
+    def render(self, task: Task) -> Text:
+        """The note, in yellow, on one line."""
+        note = str(task.fields.get("limit", ""))
+        return Text(note, style="yellow", no_wrap=True, overflow="ellipsis")
+
+
 def fetch_progress(console: Console) -> Progress:
-    """A progress bar for bulk fetches: done/total, rate, failures, rate limit, elapsed."""
+    """A progress bar for bulk fetches: done/total, rate, failures, rate limit, elapsed.
+
+    In a narrow terminal (80 columns, throttled) decoration gives way first: the
+    bar shrinks, then the rate-limit note is cut with an ellipsis; done/total,
+    the rate and the failures always stay whole.
+    """
+    whole = Column(no_wrap=True)
     return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[rate]:>7.0f}/s"),
-        TextColumn("[red]{task.fields[failed]} failed"),
-        TextColumn("[yellow]{task.fields[limit]}"),
-        TimeElapsedColumn(),
+        TextColumn("[bold]{task.description}", table_column=whole),
+        BarColumn(bar_width=None, table_column=Column(ratio=1, min_width=0)),
+        MofNCompleteColumn(table_column=whole),
+        TaskProgressColumn(table_column=whole),
+        TextColumn("{task.fields[rate]:>7.0f}/s", table_column=whole),
+        TextColumn("[red]{task.fields[failed]} failed", table_column=whole),
+        _Note(table_column=Column(min_width=0)),  # the one column that may shrink
+        TimeElapsedColumn(table_column=whole),
         console=console,
         transient=False,
     )
