@@ -16,6 +16,7 @@ from calyptia_logs import (
     BulkResult,
     CalyptiaClient,
     CalyptiaError,
+    CollectResult,
     Created,
     Deleted,
     LogLevel,
@@ -30,6 +31,7 @@ from calyptia_logs import (
     RetryDetails,
     RetryPolicy,
     Updated,
+    WaitTimeoutError,
 )
 from calyptia_logs.retry import no_sleep
 
@@ -72,6 +74,18 @@ async def main(base_url: str, token: str, pipeline_id: UUID) -> int:
             async for result in results:
                 outcome: BulkResult = result
                 print(outcome.ok, outcome.log, outcome.error)
+        jobs = client.pipeline_logs.collect([pipeline_id], lines=5, delete_after=True)
+        async with aclosing(jobs) as collected:
+            async for job in collected:
+                one: CollectResult = job
+                found: PipelineLog | None = one.log
+                request: UUID | None = one.log_id
+                print(one.pipeline_id, request, one.ok, found is not None, one.error)
+        try:
+            await client.pipeline_logs.request_logs(pipeline_id, lines=5, timeout=30)
+        except WaitTimeoutError as e:
+            waited_for: str | None = e.log_id
+            print("the cluster is slow:", waited_for)
         deleted: Deleted = await client.pipeline_logs.delete(created.id)
         try:
             await client.pipeline_logs.get(created.id)
