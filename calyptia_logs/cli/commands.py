@@ -7,7 +7,7 @@ import re
 import shlex
 import sys
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from calyptia_logs.cli.runtime import (
 )
 from calyptia_logs.models import PipelineLogStatus
 from calyptia_logs.records import filter_records, parse_records
+from calyptia_logs.resources import CalyptiaClient
 from calyptia_logs.transport.core import DEFAULT_BASE_URL
 
 __all__ = ["cli"]
@@ -502,36 +503,26 @@ def fetch(
     jsonl = None if jsonl_file is None else _open_jsonl(
         jsonl_file, "id" if min_level is None else "logID", resume
     )
-    failed_ids = FailedIDs(failed_ids_file)
-    counts = {"total": 0, "repeats": 0, "skipped": 0}
 
-    async def go() -> Failures:
-        async with settings.client(connector_limit=max(100, concurrency)) as client:
-            if pipeline_id is not None:
-                found = client.pipeline_logs.iter(pipeline_id, status=status and status.upper())
-                listed = [str(log.id) async for log in found]
-            else:
-                listed = list(ids) if ids else read_ids((ids_file or "").splitlines())
-            source, counts["repeats"] = distinct_ids(listed)
-            todo = [i for i in source if _canonical(i) not in (jsonl.done if jsonl else ())]
-            counts["total"], counts["skipped"] = len(source), len(source) - len(todo)
-            return await fetch_to(
-                client,
-                todo,
-                out_dir=out_dir,
-                jsonl=jsonl,
-                concurrency=concurrency,
-                min_level=min_level,
-                failed_ids=failed_ids,
-            )
+    async def job(client: CalyptiaClient, failed_ids: FailedIDs) -> tuple[Failures, Counts]:
+        if pipeline_id is not None:
+            found = client.pipeline_logs.iter(pipeline_id, status=status and status.upper())
+            listed = [str(log.id) async for log in found]
+        else:
+            listed = list(ids) if ids else read_ids((ids_file or "").splitlines())
+        todo, counts = _pending(listed, jsonl)
+        failures = await fetch_to(
+            client,
+            todo,
+            out_dir=out_dir,
+            jsonl=jsonl,
+            concurrency=concurrency,
+            min_level=min_level,
+            failed_ids=failed_ids,
+        )
+        return failures, counts
 
-    try:
-        failures = run(go(), debug=settings.debug)
-    finally:
-        failed_ids.close()
-        if jsonl is not None:
-            jsonl.close()
-    _report(failures, failed_ids=failed_ids_file, **counts)
+    _run_bulk(settings, concurrency, jsonl, failed_ids_file, job)
 
 
 @cli.command()
@@ -570,36 +561,58 @@ def collect(
     if bool(pipelines) == (pipelines_file is not None):
         raise click.UsageError("give --pipeline IDs or --pipelines-file, not both and not neither")
     listed = list(pipelines) if pipelines else read_ids((pipelines_file or "").splitlines())
-    source, repeats = distinct_ids(listed)
     jsonl = _open_jsonl(jsonl_file, "pipelineID", resume)
-    todo = [i for i in source if _canonical(i) not in jsonl.done]
+    todo, counts = _pending(listed, jsonl)
+
+    async def job(client: CalyptiaClient, failed_ids: FailedIDs) -> tuple[Failures, Counts]:
+        failures = await collect_to(
+            client,
+            todo,
+            jsonl=jsonl,
+            lines=lines,
+            concurrency=concurrency,
+            delete_after=delete_after,
+            min_level=min_level,
+            failed_ids=failed_ids,
+        )
+        return failures, counts
+
+    _run_bulk(settings, concurrency, jsonl, failed_ids_file, job)
+
+
+#: What a bulk run reports besides its failures: total, repeats, skipped (resumed).
+Counts = dict[str, int]
+
+
+def _pending(listed: list[str], jsonl: JsonLines | None) -> tuple[list[str], Counts]:
+    """The distinct IDs still to do (not already in a resumed output), and the counts."""
+    source, repeats = distinct_ids(listed)
+    done = jsonl.done if jsonl is not None else set()
+    todo = [item for item in source if _canonical(item) not in done]
+    return todo, {"total": len(source), "repeats": repeats, "skipped": len(source) - len(todo)}
+
+
+def _run_bulk(
+    settings: Settings,
+    concurrency: int,
+    jsonl: JsonLines | None,
+    failed_ids_file: Path | None,
+    job: Callable[[CalyptiaClient, FailedIDs], Awaitable[tuple[Failures, Counts]]],
+) -> None:
+    """Run a bulk command's job with a client, close its files, report; exit 1 on failures."""
     failed_ids = FailedIDs(failed_ids_file)
 
-    async def go() -> Failures:
+    async def go() -> tuple[Failures, Counts]:
         async with settings.client(connector_limit=max(100, concurrency)) as client:
-            return await collect_to(
-                client,
-                todo,
-                jsonl=jsonl,
-                lines=lines,
-                concurrency=concurrency,
-                delete_after=delete_after,
-                min_level=min_level,
-                failed_ids=failed_ids,
-            )
+            return await job(client, failed_ids)
 
     try:
-        failures = run(go(), debug=settings.debug)
+        failures, counts = run(go(), debug=settings.debug)
     finally:
         failed_ids.close()
-        jsonl.close()
-    _report(
-        failures,
-        total=len(source),
-        repeats=repeats,
-        skipped=len(source) - len(todo),
-        failed_ids=failed_ids_file,
-    )
+        if jsonl is not None:
+            jsonl.close()
+    _report(failures, failed_ids=failed_ids_file, **counts)
 
 
 def _canonical(item_id: str) -> str:

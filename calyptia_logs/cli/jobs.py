@@ -94,6 +94,7 @@ def fetch_progress(console: Console) -> Progress:
         TimeElapsedColumn(table_column=whole),
         console=console,
         transient=False,
+        expand=True,
     )
 
 
